@@ -1,0 +1,33 @@
+import type { FieldError } from "../errors.js";
+
+/** The password rules, resolved from the options. */
+export interface PasswordPolicy {
+  minLength: number;
+  maxLength: number;
+  common: ReadonlySet<string>;
+}
+
+/** Length in Unicode code points, as NIST 800-63B counts it (an emoji is one character). */
+export function codePoints(s: string): number {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+}
+
+/**
+ * The problems with a new password, empty when it is acceptable. No composition rules (NIST
+ * 800-63B); length in code points; the common-password list compared case-insensitively.
+ */
+export function checkPassword(password: string, policy: PasswordPolicy, field = "password"): FieldError[] {
+  const length = codePoints(password);
+  if (length < policy.minLength) {
+    return [{ field, code: "TOO_SHORT", message: `Use at least ${policy.minLength} characters.` }];
+  }
+  if (length > policy.maxLength) {
+    return [{ field, code: "TOO_LONG", message: `Use at most ${policy.maxLength} characters.` }];
+  }
+  if (policy.common.has(password.toLowerCase())) {
+    return [{ field, code: "PASSWORD_TOO_COMMON", message: "This password is too common. Choose another one." }];
+  }
+  return [];
+}

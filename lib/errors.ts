@@ -1,0 +1,62 @@
+/**
+ * The one table of error codes Gatehouse answers with. Clients branch on `code`, never on `title`.
+ * Every error body is RFC 9457 `application/problem+json`: `{ type, status, code, title, errors? }`.
+ */
+export const ERROR_CODES = {
+  INVALID_JSON: { status: 400, title: "The request body is not valid JSON." },
+  EMAIL_ALREADY_REGISTERED: { status: 400, title: "An account with this email already exists." },
+  INVALID_TOKEN: { status: 400, title: "The link or token is invalid or has expired." },
+  INVALID_PASSWORD: { status: 400, title: "The current password is wrong." },
+  EMAIL_ALREADY_VERIFIED: { status: 400, title: "The email address is already verified." },
+  INVALID_CREDENTIALS: { status: 401, title: "The email or password is wrong." },
+  UNAUTHENTICATED: { status: 401, title: "You need to sign in." },
+  INVALID_REFRESH_TOKEN: { status: 401, title: "The refresh token is invalid, expired or revoked." },
+  CSRF_INVALID: { status: 403, title: "The request was refused as a possible cross-site request forgery." },
+  EMAIL_NOT_VERIFIED: { status: 403, title: "Verify your email address first." },
+  NOT_FOUND: { status: 404, title: "Not found." },
+  PAYLOAD_TOO_LARGE: { status: 413, title: "The request body is too large." },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: "Send the body as application/json." },
+  VALIDATION_FAILED: { status: 422, title: "Some fields are missing or invalid." },
+  TOO_MANY_REQUESTS: { status: 429, title: "Too many attempts. Try again later." },
+  INTERNAL_ERROR: { status: 500, title: "Something went wrong on our side." },
+  SERVICE_UNAVAILABLE: { status: 503, title: "The service is temporarily unavailable. Try again shortly." },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+/** A stable error code, one of {@link ERROR_CODES}. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** One field problem inside a `VALIDATION_FAILED` answer. */
+export interface FieldError {
+  /** The body or query field, e.g. `"password"`. */
+  field: string;
+  /** A stable code, e.g. `"TOO_SHORT"`, `"PASSWORD_TOO_COMMON"`, `"INVALID_EMAIL"`, `"REQUIRED"`. */
+  code: string;
+  /** A human-readable message (English). */
+  message: string;
+}
+
+/**
+ * An expected failure: the HTTP layer turns it into a problem+json answer with the status from
+ * the table. Infrastructure outages are `AuthError("SERVICE_UNAVAILABLE")`.
+ */
+export class AuthError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly errors: FieldError[] | undefined;
+  /** Seconds the client should wait before retrying (sent as `Retry-After`). */
+  readonly retryAfter: number | undefined;
+
+  constructor(code: ErrorCode, extra: { errors?: FieldError[]; retryAfter?: number; cause?: unknown } = {}) {
+    super(ERROR_CODES[code].title, extra.cause === undefined ? undefined : { cause: extra.cause });
+    this.name = "AuthError";
+    this.code = code;
+    this.status = ERROR_CODES[code].status;
+    this.errors = extra.errors;
+    this.retryAfter = extra.retryAfter;
+  }
+}
+
+/** True when `err` is an {@link AuthError} (optionally with the given code). */
+export function isAuthError(err: unknown, code?: ErrorCode): err is AuthError {
+  return err instanceof AuthError && (code === undefined || err.code === code);
+}

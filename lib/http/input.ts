@@ -1,0 +1,98 @@
+import express, { type Request, type RequestHandler } from "express";
+import { body, matchedData, validationResult, type ValidationChain } from "express-validator";
+import { AuthError, type FieldError } from "../errors.js";
+import { MAX_EMAIL_LENGTH } from "../core/emails.js";
+
+/**
+ * The router's own JSON parser: `limit` bytes, objects and arrays only. A body of another type
+ * is a 415 (only where a route takes a body); an app-level `express.json()` that already ran is
+ * respected.
+ */
+export function jsonBody(limit: number): RequestHandler {
+  const parse = express.json({ limit, strict: true, type: ["application/json", "application/*+json"] });
+  return (req, res, next) => {
+    const hasBody = req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
+    if (hasBody && !req.is(["application/json", "application/*+json"])) return next(new AuthError("UNSUPPORTED_MEDIA_TYPE"));
+    parse(req, res, (err?: unknown) => {
+      if (err) return next(err);
+      if (req.body === undefined || req.body === null) req.body = {};
+      next();
+    });
+  };
+}
+
+type Message = { code: string; message: string };
+const m = (code: string, message: string): Message => ({ code, message });
+
+/** Control characters (C0, DEL, C1) have no place in names or addresses: they end up in mail headers. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** A required single string; arrays, objects, numbers and booleans are refused, not coerced. */
+function requiredString(field: string): ValidationChain {
+  return body(field)
+    .exists({ values: "null" })
+    .withMessage(m("REQUIRED", `${field} is required.`))
+    .bail()
+    .custom((v) => typeof v === "string")
+    .withMessage(m("INVALID_TYPE", `${field} must be a string.`))
+    .bail();
+}
+
+/** An email: one string, at most 254 characters, one address, no control characters. */
+export function emailField(field = "email"): ValidationChain {
+  return requiredString(field)
+    .trim()
+    .isLength({ min: 1, max: MAX_EMAIL_LENGTH })
+    .withMessage(m("INVALID_EMAIL", `${field} must be an email address of at most ${MAX_EMAIL_LENGTH} characters.`))
+    .bail()
+    .not()
+    .matches(CONTROL)
+    .withMessage(m("INVALID_EMAIL", `${field} must be a single email address.`))
+    .bail()
+    .isEmail({ allow_display_name: false, allow_ip_domain: false, require_tld: true })
+    .withMessage(m("INVALID_EMAIL", `${field} must be a single email address.`));
+}
+
+/** A password as typed: a string of bounded size (the policy itself is checked in core). */
+export function passwordField(field = "password", maxChars = 4096): ValidationChain {
+  return requiredString(field)
+    .isLength({ min: 1 })
+    .withMessage(m("REQUIRED", `${field} is required.`))
+    .bail()
+    .isLength({ max: maxChars })
+    .withMessage(m("TOO_LONG", `${field} is too long.`));
+}
+
+/** An optional display name: a string of 1 to 100 characters without control characters, or null. */
+export function nameField(field = "name"): ValidationChain {
+  return body(field)
+    .optional({ values: "null" })
+    .custom((v) => typeof v === "string")
+    .withMessage(m("INVALID_TYPE", `${field} must be a string.`))
+    .bail()
+    .trim()
+    .isLength({ min: 1, max: 100 })
+    .withMessage(m("INVALID_LENGTH", `${field} must have 1 to 100 characters.`))
+    .bail()
+    .not()
+    .matches(CONTROL)
+    .withMessage(m("INVALID_CHARACTERS", `${field} must not contain control characters.`));
+}
+
+/**
+ * Runs the chains and returns only the validated fields (mass assignment: nothing else from
+ * the body reaches the core). Throws `VALIDATION_FAILED` with `errors[]`.
+ */
+export async function validate(req: Request, chains: ValidationChain[]): Promise<Record<string, unknown>> {
+  for (const chain of chains) await chain.run(req);
+  const result = validationResult(req);
+  if (!result.isEmpty()) {
+    const errors: FieldError[] = result.array({ onlyFirstError: true }).map((e) => {
+      const msg = e.msg as Message;
+      return { field: e.type === "field" ? e.path : "body", code: msg.code, message: msg.message };
+    });
+    throw new AuthError("VALIDATION_FAILED", { errors });
+  }
+  return matchedData(req, { locations: ["body"], includeOptionals: false });
+}

@@ -1,0 +1,166 @@
+import session from "express-session";
+import type { Request, RequestHandler, Response } from "express";
+import { AuthError } from "../../errors.js";
+import type { ResolvedOptions } from "../../options.js";
+import type { SessionIndex } from "../../ports/session-index.js";
+import type { UserStore } from "../../ports/user-store.js";
+import type { PublicUser, SessionMeta, UserRecord } from "../../types.js";
+import { sessionDeadline, sessionExpired } from "../../core/sessions.js";
+import type { Csrf } from "../csrf.js";
+
+declare module "express-session" {
+  interface SessionData {
+    gh?: SessionMeta;
+  }
+}
+
+/** Marks a request whose session was already loaded, so nested use (router + requireUser) loads once. */
+const LOADED = Symbol("gatehouse.sessionLoaded");
+type Marked = Request & { [LOADED]?: true };
+
+const MAX_USER_AGENT = 256;
+
+function call(fn: (cb: (err?: unknown) => void) => void): Promise<void> {
+  return new Promise((resolve, reject) => fn((err) => (err ? reject(err) : resolve())));
+}
+
+export interface SessionStrategyDeps {
+  opts: ResolvedOptions;
+  store: session.Store;
+  users: UserStore;
+  index: SessionIndex;
+  csrf: Csrf;
+  serialize: (user: UserRecord) => PublicUser;
+}
+
+/**
+ * Server-side sessions: express-session on the configured store, plus what it lacks: idle and
+ * absolute timeouts checked on the server, session id rotation on every privilege change, a
+ * per-user index of sessions, and at most one write per `touchAfter` instead of one per request.
+ */
+export class SessionStrategy {
+  private readonly expressSession: RequestHandler;
+
+  constructor(private readonly deps: SessionStrategyDeps) {
+    const s = deps.opts.session;
+    this.expressSession = session({
+      name: s.cookieName,
+      secret: deps.opts.secrets,
+      store: deps.store,
+      resave: false,
+      saveUninitialized: false,
+      unset: "keep",
+      // No maxAge: a browser-session cookie. Lifetimes are enforced on the server.
+      cookie: { httpOnly: true, sameSite: s.sameSite, secure: s.secure, path: "/" },
+    });
+  }
+
+  /** Loads the session (once per request) and applies timeouts and the periodic touch. */
+  readonly load: RequestHandler = (req, res, next) => {
+    const marked = req as Marked;
+    if (marked[LOADED]) return next();
+    marked[LOADED] = true;
+    this.expressSession(req, res, (err?: unknown) => {
+      if (err) return next(err);
+      // express-session continues *without* a session when its store reports a disconnect:
+      // that is an outage, never an anonymous visitor.
+      if (!req.session) return next(new AuthError("SERVICE_UNAVAILABLE", { retryAfter: 1 }));
+      this.refresh(req).then(() => next(), next);
+    });
+  };
+
+  /** The signed-in user of this request, or null. */
+  current(req: Request): PublicUser | null {
+    return req.session?.gh?.user ?? null;
+  }
+
+  /** Starts a session for `user` under a new id (no fixation); returns the new CSRF token. */
+  async signIn(req: Request, user: UserRecord): Promise<string> {
+    const now = this.deps.opts.now();
+    await this.regenerate(req);
+    const meta: SessionMeta = {
+      uid: user.id,
+      user: this.deps.serialize(user),
+      createdAt: now,
+      seenAt: now,
+      ip: req.ip,
+      userAgent: req.get("user-agent")?.slice(0, MAX_USER_AGENT),
+    };
+    return this.establish(req, meta);
+  }
+
+  /**
+   * Moves the signed-in session to a new id, keeping its sign-in time (refresh never extends
+   * the absolute timeout); the old id is dead. Returns the fresh user and CSRF token.
+   */
+  async rotate(req: Request): Promise<{ user: PublicUser; csrfToken: string }> {
+    const meta = req.session.gh;
+    if (!meta) throw new AuthError("UNAUTHENTICATED");
+    const user = await this.deps.users.findById(meta.uid);
+    if (!user) {
+      await this.end(req);
+      throw new AuthError("UNAUTHENTICATED");
+    }
+    const oldId = req.sessionID;
+    await this.regenerate(req);
+    const now = this.deps.opts.now();
+    const csrfToken = await this.establish(req, { ...meta, user: this.deps.serialize(user), seenAt: now, persisted: undefined });
+    await this.forget(meta.uid, oldId);
+    return { user: req.session.gh!.user, csrfToken };
+  }
+
+  /** Destroys the session in the store and clears the cookie. */
+  async signOut(req: Request, res: Response): Promise<void> {
+    const meta = req.session.gh;
+    const id = req.sessionID;
+    await call((cb) => req.session.destroy(cb));
+    const s = this.deps.opts.session;
+    res.clearCookie(s.cookieName, { httpOnly: true, sameSite: s.sameSite, secure: s.secure, path: "/" });
+    if (meta) await this.forget(meta.uid, id);
+  }
+
+  private async establish(req: Request, meta: SessionMeta): Promise<string> {
+    const now = this.deps.opts.now();
+    // Index first: a session that exists must always be findable for "revoke all". An index
+    // entry without a session (if the save below fails) is harmless and trimmed later.
+    await this.deps.index.add(meta.uid, req.sessionID, sessionDeadline(meta, this.deps.opts.session), now);
+    req.session.gh = meta;
+    // A new session id gets a new CSRF token, so a token seen before sign-in is useless after.
+    const token = this.deps.csrf.token(req, true);
+    await call((cb) => req.session.save(cb));
+    return token;
+  }
+
+  /** Applies the timeouts; every `touchAfter`, reloads the user and pushes the expiry forward. */
+  private async refresh(req: Request): Promise<void> {
+    const meta = req.session.gh;
+    if (!meta) return;
+    const now = this.deps.opts.now();
+    if (sessionExpired(meta, now, this.deps.opts.session)) return this.end(req);
+    if (now - meta.seenAt < this.deps.opts.session.touchAfter * 1000) return;
+    const user = await this.deps.users.findById(meta.uid);
+    if (!user) return this.end(req);
+    // Modifying the session makes express-session save it, which also renews its TTL.
+    meta.seenAt = now;
+    meta.user = this.deps.serialize(user);
+  }
+
+  /** Ends a session that timed out or whose user is gone; the request goes on anonymous. */
+  private async end(req: Request): Promise<void> {
+    const meta = req.session.gh;
+    const id = req.sessionID;
+    await this.regenerate(req);
+    if (meta) await this.forget(meta.uid, id);
+  }
+
+  private regenerate(req: Request): Promise<void> {
+    return call((cb) => req.session.regenerate(cb));
+  }
+
+  /** Removes an ended session from the index; a failure only leaves an entry the index trims itself. */
+  private async forget(userId: string, sessionId: string): Promise<void> {
+    await this.deps.index.remove(userId, sessionId).catch((err: unknown) => {
+      this.deps.opts.logger.warn("gatehouse: could not update the session index", err);
+    });
+  }
+}

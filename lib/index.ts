@@ -1,0 +1,12 @@
+export { authRouter, type AuthRouter } from "./http/router.js";
+export { resolveOptions, type AuthOptions, type Logger } from "./options.js";
+export { AuthError, ERROR_CODES, isAuthError, type ErrorCode, type FieldError } from "./errors.js";
+export type { NewUser, PublicUser, UserPatch, UserRecord, RequestContext, SessionMeta } from "./types.js";
+export type { UserStore } from "./ports/user-store.js";
+export type { PasswordHasher } from "./ports/password-hasher.js";
+export type { SessionIndex } from "./ports/session-index.js";
+export { RedisUserStore } from "./adapters/redis-user-store.js";
+export { MemoryUserStore } from "./adapters/memory-user-store.js";
+export { Argon2Hasher } from "./adapters/argon2-hasher.js";
+export { BcryptHasher } from "./adapters/bcrypt-hasher.js";
+export { COMMON_PASSWORDS } from "./core/common-passwords.js";

@@ -1,0 +1,282 @@
+import { availableParallelism } from "node:os";
+import type { Cluster, Redis } from "ioredis";
+import type { PasswordHasher } from "./ports/password-hasher.js";
+import type { UserStore } from "./ports/user-store.js";
+import type { SessionIndex } from "./ports/session-index.js";
+import type { UserRecord } from "./types.js";
+
+/** Where Gatehouse reports what an operator should see. Defaults to `console`. */
+export interface Logger {
+  warn(message: string, details?: unknown): void;
+  error(message: string, details?: unknown): void;
+}
+
+/** Options of {@link authRouter}. Durations are in seconds. */
+export interface AuthOptions {
+  /**
+   * The ioredis client (a `Redis` or a `Cluster`) for everything: sessions, users, indexes.
+   * Create it with `enableOfflineQueue: false` so an outage answers 503 at once (see README).
+   * Required unless `inMemory` is true.
+   */
+  redis?: Redis | Cluster;
+  /**
+   * Signs session cookies. At least 32 bytes of random data. An array rotates secrets: the
+   * first signs, all verify.
+   */
+  secret: string | string[];
+  /**
+   * The public URL of the app (`https://app.example.com`). Links in emails are built from it,
+   * never from `Host`; its origin is trusted for CSRF; https turns on `Secure` cookies.
+   */
+  appUrl: string;
+  /** `"session"` (server-side sessions, cookies) or `"jwt"` (bearer tokens). @default "session" */
+  mode?: "session";
+  /**
+   * Keep everything in this process's memory instead of Redis: for demos and tests only; data is
+   * lost on restart and nothing is shared between processes. @default false
+   */
+  inMemory?: boolean;
+  /** Prefix of every Redis key Gatehouse writes. @default "gh:" */
+  keyPrefix?: string;
+  /** Deadline for each Redis command of the library, in milliseconds; past it, 503. @default 1500 */
+  redisTimeoutMs?: number;
+  /** Where users live. @default a `RedisUserStore` on `redis` (or `MemoryUserStore` with `inMemory`) */
+  userStore?: UserStore;
+  /** Other origins (besides `appUrl`'s) whose browser requests are accepted. @default [] */
+  trustedOrigins?: string[];
+  /** Sign the user in (new session) on `POST /register`. @default false */
+  signInOnRegister?: boolean;
+  /** Largest accepted request body, in bytes. @default 16384 */
+  bodyLimit?: number;
+  /** Password rules. */
+  password?: {
+    /** Minimum length in Unicode code points. @default 8 */
+    minLength?: number;
+    /** Maximum length in Unicode code points. @default 128 */
+    maxLength?: number;
+    /** Refused passwords (compared lower-cased); `false` turns the check off. @default the shipped list */
+    commonPasswords?: Iterable<string> | false;
+  };
+  /** How passwords are hashed. */
+  hashing?: {
+    /** A hasher of your own instead of argon2id (or bcrypt when argon2 cannot load). */
+    hasher?: PasswordHasher;
+    /** argon2id parameters. @default { memoryCost: 19456 (KiB), timeCost: 2, parallelism: 1 } */
+    argon2?: { memoryCost?: number; timeCost?: number; parallelism?: number };
+    /** bcrypt cost when bcrypt is used (>= 10). @default 12 */
+    bcryptCost?: number;
+    /** Hashes computed at once; more wait in a queue. @default the number of CPU cores */
+    concurrency?: number;
+    /** Logins allowed to wait for a hashing slot; beyond, 503. @default 1000 */
+    maxQueue?: number;
+  };
+  /** Server-side sessions (session mode). */
+  session?: {
+    /**
+     * Cookie name. @default `"__Host-gh.sid"` when cookies are `Secure`, else `"gh.sid"`
+     */
+    cookieName?: string;
+    /** Sign-out after this long without a request. @default 1800 (30 min) */
+    idleTimeout?: number;
+    /** Sign-out this long after sign-in, active or not. @default 43200 (12 h) */
+    absoluteTimeout?: number;
+    /**
+     * The session's expiry in Redis is pushed forward at most this often; between, a protected
+     * request costs a single Redis GET. Profile changes made in other sessions show up within it.
+     * @default 60
+     */
+    touchAfter?: number;
+    /** `Secure` cookies. @default true when `appUrl` is https */
+    secure?: boolean;
+    /** `SameSite` of the cookie (`"none"` is refused: it weakens CSRF protection). @default "lax" */
+    sameSite?: "lax" | "strict";
+  };
+  /** Adds fields to every serialized user (`{ user }` in answers and `req.user`). */
+  serializeUser?: (user: UserRecord) => Record<string, unknown>;
+  /** The clock, in milliseconds since the epoch. For tests. @default Date.now */
+  now?: () => number;
+  /** @default console */
+  logger?: Logger;
+  /** Session index implementation (advanced). @default Redis, or memory with `inMemory` */
+  sessionIndex?: SessionIndex;
+}
+
+/** Options after defaults and checks. */
+export interface ResolvedOptions {
+  redis: Redis | Cluster | undefined;
+  secrets: string[];
+  appUrl: URL;
+  allowedOrigins: Set<string>;
+  mode: "session";
+  keyPrefix: string;
+  redisTimeoutMs: number;
+  userStore: UserStore | undefined;
+  sessionIndex: SessionIndex | undefined;
+  signInOnRegister: boolean;
+  bodyLimit: number;
+  password: { minLength: number; maxLength: number; commonPasswords: Iterable<string> | false | undefined };
+  hashing: {
+    hasher: PasswordHasher | undefined;
+    argon2: { memoryCost: number; timeCost: number; parallelism: number };
+    bcryptCost: number;
+    concurrency: number;
+    maxQueue: number;
+  };
+  session: {
+    cookieName: string;
+    idleTimeout: number;
+    absoluteTimeout: number;
+    touchAfter: number;
+    secure: boolean;
+    sameSite: "lax" | "strict";
+  };
+  serializeUser: ((user: UserRecord) => Record<string, unknown>) | undefined;
+  now: () => number;
+  logger: Logger;
+}
+
+function fail(message: string): never {
+  throw new TypeError(`gatehouse: ${message}`);
+}
+
+function positiveInt(value: unknown, name: string, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
+    fail(`${name} must be an integer >= ${min} (got ${JSON.stringify(value)}).`);
+  }
+  return value;
+}
+
+function bool(value: unknown, name: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== "boolean") fail(`${name} must be true or false (got ${JSON.stringify(value)}).`);
+  return value;
+}
+
+function plainObject(value: unknown, name: string): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (typeof value !== "object" || value === null || Array.isArray(value)) fail(`${name} must be an object.`);
+  return value as Record<string, unknown>;
+}
+
+function origin(raw: string, name: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    fail(`${name} must be an absolute http(s) URL such as "https://app.example.com" (got ${JSON.stringify(raw)}).`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") fail(`${name} must use http or https (got ${url.protocol}).`);
+  return url;
+}
+
+/**
+ * Checks the options once, at `authRouter()` time, and fills in defaults. Misconfiguration
+ * throws a `TypeError` that says how to fix it.
+ */
+export function resolveOptions(input: AuthOptions): ResolvedOptions {
+  const o = plainObject(input, "options") as unknown as AuthOptions;
+
+  const secrets = typeof o.secret === "string" ? [o.secret] : o.secret;
+  if (!Array.isArray(secrets) || secrets.length === 0) {
+    fail('secret is required: pass at least 32 random bytes, e.g. secret: process.env.AUTH_SECRET (generate one with `openssl rand -base64 48`).');
+  }
+  for (const s of secrets) {
+    if (typeof s !== "string") fail("secret must be a string or an array of strings.");
+    if (Buffer.byteLength(s) < 32) {
+      fail(`secret must be at least 32 bytes long (got ${Buffer.byteLength(s)}); generate one with \`openssl rand -base64 48\`.`);
+    }
+  }
+
+  if (typeof o.appUrl !== "string") fail('appUrl is required: the public URL of your app, e.g. appUrl: "https://app.example.com".');
+  const appUrl = origin(o.appUrl, "appUrl");
+
+  const mode = o.mode ?? "session";
+  if (mode !== "session") fail(`mode must be "session" (got ${JSON.stringify(mode)}).`);
+
+  const inMemory = bool(o.inMemory, "inMemory", false);
+  if (!inMemory && (typeof o.redis !== "object" || o.redis === null || typeof (o.redis as { get?: unknown }).get !== "function")) {
+    fail("redis is required: pass an ioredis client, e.g. redis: new Redis(process.env.REDIS_URL, { enableOfflineQueue: false }) (or inMemory: true for a demo).");
+  }
+
+  const allowedOrigins = new Set([appUrl.origin]);
+  if (o.trustedOrigins !== undefined) {
+    if (!Array.isArray(o.trustedOrigins)) fail("trustedOrigins must be an array of origins.");
+    for (const t of o.trustedOrigins) {
+      if (typeof t !== "string") fail("trustedOrigins must contain strings.");
+      allowedOrigins.add(origin(t, "trustedOrigins[]").origin);
+    }
+  }
+
+  const keyPrefix = o.keyPrefix ?? "gh:";
+  if (typeof keyPrefix !== "string" || keyPrefix.length === 0) fail('keyPrefix must be a non-empty string such as "gh:".');
+
+  const pw = plainObject(o.password, "password");
+  const minLength = positiveInt(pw.minLength, "password.minLength", 8);
+  const maxLength = positiveInt(pw.maxLength, "password.maxLength", 128);
+  if (maxLength < minLength) fail("password.maxLength must be >= password.minLength.");
+  if (maxLength > 1024) fail("password.maxLength must be at most 1024 (long inputs make hashing a denial-of-service vector).");
+  const commonPasswords = pw.commonPasswords as Iterable<string> | false | undefined;
+  if (commonPasswords !== undefined && commonPasswords !== false && typeof (commonPasswords as Iterable<string>)[Symbol.iterator] !== "function") {
+    fail("password.commonPasswords must be an iterable of strings or false.");
+  }
+
+  const h = plainObject(o.hashing, "hashing");
+  const a2 = plainObject(h.argon2, "hashing.argon2");
+  const hasher = h.hasher as PasswordHasher | undefined;
+  if (hasher !== undefined && (typeof hasher !== "object" || typeof hasher.hash !== "function" || typeof hasher.verify !== "function")) {
+    fail("hashing.hasher must implement PasswordHasher (hash, verify, recognizes, needsRehash).");
+  }
+
+  const s = plainObject(o.session, "session");
+  const secure = bool(s.secure, "session.secure", appUrl.protocol === "https:");
+  const sameSite = s.sameSite ?? "lax";
+  if (sameSite !== "lax" && sameSite !== "strict") fail('session.sameSite must be "lax" or "strict".');
+  const idleTimeout = positiveInt(s.idleTimeout, "session.idleTimeout", 1800);
+  const absoluteTimeout = positiveInt(s.absoluteTimeout, "session.absoluteTimeout", 43200);
+  const cookieName = s.cookieName ?? (secure ? "__Host-gh.sid" : "gh.sid");
+  if (typeof cookieName !== "string" || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(cookieName)) fail("session.cookieName must be a valid cookie name.");
+  if (cookieName.startsWith("__Host-") && !secure) fail('session.cookieName may start with "__Host-" only when cookies are Secure.');
+
+  if (o.serializeUser !== undefined && typeof o.serializeUser !== "function") fail("serializeUser must be a function.");
+  if (o.now !== undefined && typeof o.now !== "function") fail("now must be a function returning milliseconds.");
+  const logger = o.logger ?? console;
+  if (typeof logger.warn !== "function" || typeof logger.error !== "function") fail("logger must have warn() and error().");
+
+  return {
+    redis: inMemory ? undefined : o.redis,
+    secrets,
+    appUrl,
+    allowedOrigins,
+    mode,
+    keyPrefix,
+    redisTimeoutMs: positiveInt(o.redisTimeoutMs, "redisTimeoutMs", 1500),
+    userStore: o.userStore,
+    sessionIndex: o.sessionIndex,
+    signInOnRegister: bool(o.signInOnRegister, "signInOnRegister", false),
+    bodyLimit: positiveInt(o.bodyLimit, "bodyLimit", 16384),
+    password: { minLength, maxLength, commonPasswords },
+    hashing: {
+      hasher,
+      argon2: {
+        memoryCost: positiveInt(a2.memoryCost, "hashing.argon2.memoryCost", 19456),
+        timeCost: positiveInt(a2.timeCost, "hashing.argon2.timeCost", 2),
+        parallelism: positiveInt(a2.parallelism, "hashing.argon2.parallelism", 1),
+      },
+      bcryptCost: positiveInt(h.bcryptCost, "hashing.bcryptCost", 12, 10),
+      concurrency: positiveInt(h.concurrency, "hashing.concurrency", availableParallelism()),
+      maxQueue: positiveInt(h.maxQueue, "hashing.maxQueue", 1000, 0),
+    },
+    session: {
+      cookieName,
+      idleTimeout,
+      absoluteTimeout,
+      touchAfter: positiveInt(s.touchAfter, "session.touchAfter", 60, 0),
+      secure,
+      sameSite,
+    },
+    serializeUser: o.serializeUser,
+    now: o.now ?? Date.now,
+    logger,
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * A user as the stores keep it. Timestamps are milliseconds since the epoch.
+ * `email` is always normalized (trimmed, NFC, lower-cased).
+ */
+export interface UserRecord {
+  /** Random, opaque, URL-safe (base64url of 16 random bytes). */
+  id: string;
+  email: string;
+  name: string | null;
+  emailVerified: boolean;
+  /** A PHC string (`$argon2id$...`) or a bcrypt hash (`$2b$...`). Never leaves the server. */
+  passwordHash: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** What a store needs to create a user; the id is chosen by the store. */
+export interface NewUser {
+  email: string;
+  name: string | null;
+  passwordHash: string;
+  emailVerified: boolean;
+  createdAt: number;
+}
+
+/** Fields that may change on an existing user (email changes go through `changeEmail`). */
+export interface UserPatch {
+  name?: string | null;
+  emailVerified?: boolean;
+  passwordHash?: string;
+  updatedAt: number;
+}
+
+/** A user as every answer serializes it. Timestamps are ISO 8601 strings. */
+export interface PublicUser {
+  id: string;
+  email: string;
+  name: string | null;
+  emailVerified: boolean;
+  createdAt: string;
+  updatedAt: string;
+  /** Fields an app adds through its `serializeUser` option. */
+  [extra: string]: unknown;
+}
+
+/** Who made a request, for session metadata and hooks. */
+export interface RequestContext {
+  ip: string | undefined;
+  userAgent: string | undefined;
+}
+
+/** What a signed-in server-side session holds (under `req.session.gh`). Times in ms. */
+export interface SessionMeta {
+  /** The user's id. */
+  uid: string;
+  /** The serialized user, so a protected request needs no user lookup. Refreshed every `touchAfter`. */
+  user: PublicUser;
+  createdAt: number;
+  seenAt: number;
+  ip: string | undefined;
+  userAgent: string | undefined;
+  /** Set once the session was written; a written session is never re-created by a later write. */
+  persisted?: boolean;
+}

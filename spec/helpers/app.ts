@@ -1,0 +1,119 @@
+import express, { type Express } from "express";
+import request from "supertest";
+import type { Redis } from "ioredis";
+import { authRouter, type AuthRouter } from "../../lib/index.js";
+import type { AuthOptions } from "../../lib/options.js";
+import type { PasswordHasher } from "../../lib/ports/password-hasher.js";
+import { Argon2Hasher } from "../../lib/adapters/argon2-hasher.js";
+import { testRedis, type TestRedis } from "./redis.js";
+
+export const SECRET = "test-secret-that-is-long-enough-0123456789";
+export const APP_URL = "http://app.test";
+export const ORIGIN = "http://app.test";
+
+/** argon2id with small parameters: the specs need correctness, not cost. */
+export function fastHasher(): Argon2Hasher {
+  return new Argon2Hasher({ memoryCost: 1024, timeCost: 1, parallelism: 1 });
+}
+
+/** Counts hash and verify calls of the wrapped hasher (timing parity is checked by counting). */
+export class CountingHasher implements PasswordHasher {
+  hashes = 0;
+  verifies = 0;
+  constructor(private readonly inner: PasswordHasher = fastHasher()) {}
+  get name() {
+    return this.inner.name;
+  }
+  hash(p: string) {
+    this.hashes++;
+    return this.inner.hash(p);
+  }
+  verify(h: string, p: string) {
+    this.verifies++;
+    return this.inner.verify(h, p);
+  }
+  recognizes(h: string) {
+    return this.inner.recognizes(h);
+  }
+  needsRehash(h: string) {
+    return this.inner.needsRehash(h);
+  }
+}
+
+/** A clock the specs move by hand. */
+export class Clock {
+  constructor(public t = Date.UTC(2026, 0, 1)) {}
+  now = () => this.t;
+  advance(seconds: number) {
+    this.t += seconds * 1000;
+  }
+}
+
+export interface TestApp {
+  app: Express;
+  auth: AuthRouter;
+  redis: Redis;
+  prefix: string;
+  clock: Clock;
+  hasher: CountingHasher;
+}
+
+let sharedRedis: TestRedis | undefined;
+export async function sharedTestRedis(): Promise<TestRedis> {
+  sharedRedis ??= await testRedis();
+  return sharedRedis;
+}
+
+/**
+ * A fresh app per case: the router at /auth, GET/POST /api/profile behind requireUser, on its
+ * own key prefix of the shared test Redis.
+ */
+export async function makeApp(overrides: Partial<AuthOptions> = {}, setup?: (app: Express) => void): Promise<TestApp> {
+  const tr = await sharedTestRedis();
+  const redis = overrides.redis ? (overrides.redis as Redis) : tr.client();
+  const prefix = tr.prefix();
+  const clock = new Clock();
+  const hasher = new CountingHasher();
+  const app = express();
+  setup?.(app);
+  const auth = authRouter({
+    redis,
+    secret: SECRET,
+    appUrl: APP_URL,
+    keyPrefix: prefix,
+    now: clock.now,
+    hashing: { hasher },
+    logger: { warn: () => {}, error: () => {} },
+    ...overrides,
+  });
+  app.use("/auth", auth);
+  app.get("/api/profile", auth.requireUser, (req, res) => res.json({ user: req.user }));
+  app.post("/api/profile", auth.requireUser, (req, res) => res.json({ ok: true, user: req.user }));
+  app.get("/api/maybe", auth.optionalUser, (req, res) => res.json({ user: req.user ?? null }));
+  return { app, auth, redis, prefix, clock, hasher };
+}
+
+export const PASSWORD = "correct horse battery staple";
+
+/** Registers a user through the API and returns its email. */
+export async function register(app: Express, email = `u${Math.random().toString(36).slice(2)}@example.com`, password = PASSWORD) {
+  const res = await request(app).post("/auth/register").send({ email, password });
+  if (res.status !== 201) throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return { email, password, user: res.body.user };
+}
+
+/** Signs in with a cookie-keeping agent; returns the agent and its CSRF token. */
+export async function login(app: Express, email: string, password = PASSWORD) {
+  const agent = request.agent(app);
+  const res = await agent.post("/auth/login").send({ email, password });
+  if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return { agent, csrfToken: res.body.csrfToken as string, res };
+}
+
+/** The session cookie ("name=value") set by a response, if any. */
+export function sessionCookie(res: { headers: Record<string, unknown> }, name = "gh.sid"): string | undefined {
+  const raw = res.headers["set-cookie"];
+  const list = Array.isArray(raw) ? (raw as string[]) : typeof raw === "string" ? [raw] : [];
+  const hit = list.find((c) => c.startsWith(`${name}=`));
+  return hit?.split(";")[0];
+}

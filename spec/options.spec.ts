@@ -1,0 +1,52 @@
+import { expect } from "chai";
+import { Redis } from "ioredis";
+import { authRouter, type AuthOptions } from "../lib/index.js";
+import { resolveOptions } from "../lib/options.js";
+
+const redis = new Redis({ lazyConnect: true });
+const ok: AuthOptions = { redis, secret: "s".repeat(32), appUrl: "https://app.example.com" };
+
+describe("options", () => {
+  it("throws a TypeError that says how to fix each misconfiguration", () => {
+    const bad: [Partial<AuthOptions> | Record<string, unknown>, RegExp][] = [
+      [{ secret: undefined }, /secret is required.*openssl rand/],
+      [{ secret: "short" }, /at least 32 bytes/],
+      [{ secret: [] }, /secret is required/],
+      [{ secret: ["s".repeat(32), "short"] }, /at least 32 bytes/],
+      [{ secret: 42 }, /secret/],
+      [{ appUrl: undefined }, /appUrl is required/],
+      [{ appUrl: "app.example.com" }, /absolute http\(s\) URL/],
+      [{ appUrl: "ftp://app.example.com" }, /http or https/],
+      [{ redis: undefined }, /redis is required.*enableOfflineQueue/],
+      [{ redis: "redis://localhost" }, /redis is required/],
+      [{ mode: "oauth" }, /mode/],
+      [{ bodyLimit: "16kb" }, /bodyLimit must be an integer/],
+      [{ session: { idleTimeout: -1 } }, /session.idleTimeout must be an integer >= 1/],
+      [{ session: { sameSite: "none" } }, /sameSite must be "lax" or "strict"/],
+      [{ session: { secure: "yes" } }, /session.secure must be true or false/],
+      [{ password: { minLength: 10, maxLength: 9 } }, /maxLength must be >= password.minLength/],
+      [{ hashing: { bcryptCost: 8 } }, /bcryptCost must be an integer >= 10/],
+      [{ trustedOrigins: "https://x.test" }, /trustedOrigins must be an array/],
+      [{ appUrl: "http://app.test", session: { cookieName: "__Host-sid" } }, /__Host-/],
+    ];
+    for (const [patch, message] of bad) {
+      expect(() => authRouter({ ...ok, ...patch } as AuthOptions), JSON.stringify(patch)).to.throw(TypeError, message);
+    }
+  });
+
+  it("fills in the documented defaults", () => {
+    const o = resolveOptions(ok);
+    expect(o.keyPrefix).to.equal("gh:");
+    expect(o.bodyLimit).to.equal(16384);
+    expect(o.session).to.deep.include({ idleTimeout: 1800, absoluteTimeout: 43200, touchAfter: 60, secure: true, sameSite: "lax", cookieName: "__Host-gh.sid" });
+    expect(o.password).to.deep.include({ minLength: 8, maxLength: 128 });
+    expect(o.hashing.argon2).to.deep.equal({ memoryCost: 19456, timeCost: 2, parallelism: 1 });
+    expect(o.hashing.bcryptCost).to.equal(12);
+    expect(o.signInOnRegister).to.equal(false);
+    expect(resolveOptions({ ...ok, appUrl: "http://localhost:3000" }).session).to.deep.include({ secure: false, cookieName: "gh.sid" });
+  });
+
+  it("accepts rotated secrets and in-memory mode without redis", () => {
+    expect(() => authRouter({ secret: ["a".repeat(32), "b".repeat(40)], appUrl: "http://localhost", inMemory: true })).to.not.throw();
+  });
+});
