@@ -53,6 +53,7 @@ function hashers(opts: ResolvedOptions): { primary: PasswordHasher; others: Pass
 
 export function createContext(opts: ResolvedOptions): HttpContext {
   const { redis, keyPrefix, redisTimeoutMs: timeoutMs } = opts;
+  if (!redis) opts.logger.warn("gatehouse: inMemory is on: users and sessions live in this process only and are lost when it stops.");
   const users = opts.userStore ?? (redis ? new RedisUserStore(redis, { keyPrefix, timeoutMs }) : new MemoryUserStore());
   const index =
     opts.sessionIndex ??
