@@ -209,7 +209,9 @@ export function resolveOptions(input: AuthOptions): ResolvedOptions {
   }
 
   const keyPrefix = o.keyPrefix ?? "gh:";
-  if (typeof keyPrefix !== "string" || keyPrefix.length === 0) fail('keyPrefix must be a non-empty string such as "gh:".');
+  if (typeof keyPrefix !== "string" || keyPrefix.length === 0 || /[{}]/.test(keyPrefix)) {
+    fail('keyPrefix must be a non-empty string without "{" or "}" (Gatehouse places its own Cluster hash tags), such as "gh:".');
+  }
 
   const pw = plainObject(o.password, "password");
   const minLength = positiveInt(pw.minLength, "password.minLength", 8);

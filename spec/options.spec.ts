@@ -26,6 +26,7 @@ describe("options", () => {
       [{ session: { secure: "yes" } }, /session.secure must be true or false/],
       [{ password: { minLength: 10, maxLength: 9 } }, /maxLength must be >= password.minLength/],
       [{ hashing: { bcryptCost: 8 } }, /bcryptCost must be an integer >= 10/],
+      [{ keyPrefix: "{app}:" }, /keyPrefix must be a non-empty string without/],
       [{ trustedOrigins: "https://x.test" }, /trustedOrigins must be an array/],
       [{ appUrl: "http://app.test", session: { cookieName: "__Host-sid" } }, /__Host-/],
     ];

@@ -225,6 +225,29 @@ describe("POST /logout", () => {
     expect(replay.body.code).to.equal("UNAUTHENTICATED");
   });
 
+  it("is not undone by a slow request that ends after it (no session resurrection)", async () => {
+    const { app, auth, clock } = await makeApp();
+    let reached!: () => void;
+    const inHandler = new Promise<void>((r) => (reached = r));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    app.get("/api/slow", auth.requireUser, async (_req, res) => {
+      reached();
+      await gate;
+      res.json({ ok: true });
+    });
+    const { email } = await register(app);
+    const { agent, csrfToken, res } = await login(app, email);
+    const cookie = sessionCookie(res)!;
+    clock.advance(61); // the slow request will touch (re-save) the session
+    const slow = agent.get("/api/slow").then((r) => r);
+    await inHandler;
+    expect((await agent.post("/auth/logout").set("X-CSRF-Token", csrfToken)).status).to.equal(204);
+    release();
+    expect((await slow).status).to.equal(200);
+    expect((await request(app).get("/auth/me").set("Cookie", cookie)).status).to.equal(401);
+  });
+
   it("is 401 without a session and refuses GET", async () => {
     const { app } = await makeApp();
     expect((await request(app).post("/auth/logout")).status).to.equal(401);
