@@ -9,9 +9,7 @@ export interface PasswordPolicy {
 
 /** Length in Unicode code points, as NIST 800-63B counts it (an emoji is one character). */
 export function codePoints(s: string): number {
-  let n = 0;
-  for (const _ of s) n++;
-  return n;
+  return [...s].length;
 }
 
 /**

@@ -1,0 +1,69 @@
+import { randomBytes } from "node:crypto";
+import type { UserStore } from "../ports/user-store.js";
+import type { NewUser, UserPatch, UserRecord } from "../types.js";
+
+/**
+ * A {@link UserStore} in process memory, for development and tests: users vanish on restart and
+ * are not shared between processes. Every method hands out copies, so callers cannot change the
+ * stored users by mutating a result.
+ */
+export class MemoryUserStore implements UserStore {
+  private readonly users = new Map<string, UserRecord>();
+  private readonly idByEmail = new Map<string, string>();
+
+  async create(user: NewUser): Promise<UserRecord | null> {
+    if (this.idByEmail.has(user.email)) return null;
+    const record: UserRecord = {
+      id: randomBytes(16).toString("base64url"),
+      email: user.email,
+      name: user.name,
+      emailVerified: user.emailVerified,
+      passwordHash: user.passwordHash,
+      createdAt: user.createdAt,
+      updatedAt: user.createdAt,
+    };
+    this.users.set(record.id, record);
+    this.idByEmail.set(record.email, record.id);
+    return { ...record };
+  }
+
+  async findById(id: string): Promise<UserRecord | null> {
+    const user = this.users.get(id);
+    return user ? { ...user } : null;
+  }
+
+  async findByEmail(email: string): Promise<UserRecord | null> {
+    const id = this.idByEmail.get(email);
+    return id === undefined ? null : this.findById(id);
+  }
+
+  async update(id: string, patch: UserPatch): Promise<UserRecord | null> {
+    const user = this.users.get(id);
+    if (!user) return null;
+    if (patch.name !== undefined) user.name = patch.name;
+    if (patch.emailVerified !== undefined) user.emailVerified = patch.emailVerified;
+    if (patch.passwordHash !== undefined) user.passwordHash = patch.passwordHash;
+    user.updatedAt = patch.updatedAt;
+    return { ...user };
+  }
+
+  async changeEmail(id: string, email: string, updatedAt: number): Promise<UserRecord | "email_taken" | null> {
+    const user = this.users.get(id);
+    if (!user) return null;
+    if (user.email === email) return { ...user };
+    if (this.idByEmail.has(email)) return "email_taken";
+    this.idByEmail.delete(user.email);
+    this.idByEmail.set(email, id);
+    user.email = email;
+    user.updatedAt = updatedAt;
+    return { ...user };
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const user = this.users.get(id);
+    if (!user) return false;
+    this.users.delete(id);
+    this.idByEmail.delete(user.email);
+    return true;
+  }
+}

@@ -1,0 +1,336 @@
+import { createHash, randomBytes } from "node:crypto";
+import { AuthError } from "../errors.js";
+import type { UserStore } from "../ports/user-store.js";
+import type { NewUser, UserPatch, UserRecord } from "../types.js";
+import { redisCall, type RedisClient } from "./redis-call.js";
+
+/** Options of {@link RedisUserStore}. */
+export interface RedisUserStoreOptions {
+  /**
+   * Prefix of every key. Keep `{` and `}` out of it: the store's own hash tags must decide the
+   * cluster slot of each key.
+   * @default "gh:"
+   */
+  keyPrefix?: string;
+  /**
+   * Deadline of each Redis round trip in milliseconds; past it the call fails with
+   * `AuthError("SERVICE_UNAVAILABLE")`.
+   * @default 1500
+   */
+  timeoutMs?: number;
+}
+
+/**
+ * A {@link UserStore} on Redis or Redis Cluster.
+ *
+ * Key layout (`P` is `keyPrefix`):
+ * - `P{u:<id>}:user`: the user, a HASH with fields `id`, `email`, `name` (absent when null),
+ *   `emailVerified` (`"1"`/`"0"`), `passwordHash`, `createdAt`, `updatedAt` (decimal ms).
+ * - `P{e:<sha256hex(email)>}:email`: the email index, a STRING holding the owner's id. The email
+ *   is hashed so the key has a bounded length and no braces.
+ * - `P{u:<id>}:claim:<sha256hex(email)>`: a short-lived lease (expires by itself) held while a
+ *   `changeEmail` of the user to that email is in flight.
+ *
+ * Every script and transaction touches keys of one hash tag only, so each command goes to one
+ * slot; the user and the email index live in different slots and are never written together.
+ * Instead the writes are ordered so that an interrupted operation leaves at worst a *stale*
+ * index entry (its owner is gone, owns another email and holds no lease for this one), which
+ * the next claim on that email detects and removes with a compare-and-delete.
+ * - `create` writes the user before claiming the email (`SET NX`), so a live claim always has
+ *   its user record.
+ * - `changeEmail` takes the lease before claiming the new email and updates the user only while
+ *   the lease is held, so a claim in flight is never mistaken for a stale one.
+ */
+export class RedisUserStore implements UserStore {
+  private readonly redis: RedisClient;
+  private readonly prefix: string;
+  private readonly timeoutMs: number;
+  private readonly leaseMs: number;
+
+  constructor(redis: RedisClient, options: RedisUserStoreOptions = {}) {
+    const { keyPrefix = "gh:", timeoutMs = 1500 } = options;
+    if (typeof keyPrefix !== "string") throw new TypeError("RedisUserStore: keyPrefix must be a string");
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+      throw new TypeError("RedisUserStore: timeoutMs must be a positive number of milliseconds");
+    }
+    this.redis = redis;
+    this.prefix = keyPrefix;
+    this.timeoutMs = timeoutMs;
+    // Far longer than a changeEmail can take while its Redis calls still meet their deadlines.
+    this.leaseMs = Math.max(30_000, 20 * timeoutMs);
+  }
+
+  async create(user: NewUser): Promise<UserRecord | null> {
+    const record: UserRecord = {
+      id: randomBytes(16).toString("base64url"),
+      email: user.email,
+      name: user.name,
+      emailVerified: user.emailVerified,
+      passwordHash: user.passwordHash,
+      createdAt: user.createdAt,
+      updatedAt: user.createdAt,
+    };
+    const userKey = this.userKey(record.id);
+    // The record goes first: an index entry then always points to a record that exists (or
+    // existed), which is what tells a stale entry from a live one.
+    await this.call(this.redis.hset(userKey, encode(record)));
+    let claimed: boolean;
+    try {
+      claimed = await this.claimEmail(record.email, record.id);
+    } catch (err) {
+      await this.call(this.redis.del(userKey)).catch(() => {});
+      throw err;
+    }
+    if (!claimed) {
+      await this.call(this.redis.del(userKey));
+      return null;
+    }
+    return record;
+  }
+
+  async findById(id: string): Promise<UserRecord | null> {
+    return decode(await this.call(this.redis.hgetall(this.userKey(id))));
+  }
+
+  async findByEmail(email: string): Promise<UserRecord | null> {
+    const id = await this.call(this.redis.get(this.emailKey(email)));
+    if (id === null) return null;
+    const user = await this.findById(id);
+    // A stale entry (or a change in flight) can point to a user that does not own the email.
+    return user !== null && user.email === email ? user : null;
+  }
+
+  async update(id: string, patch: UserPatch): Promise<UserRecord | null> {
+    const fields: string[] = ["updatedAt", String(patch.updatedAt)];
+    if (typeof patch.name === "string") fields.push("name", patch.name);
+    if (patch.emailVerified !== undefined) fields.push("emailVerified", patch.emailVerified ? "1" : "0");
+    if (patch.passwordHash !== undefined) fields.push("passwordHash", patch.passwordHash);
+    const reply = await this.script(UPDATE, [this.userKey(id)], [patch.name === null ? "1" : "0", ...fields]);
+    return reply === null ? null : decode(pairs(reply));
+  }
+
+  async changeEmail(id: string, email: string, updatedAt: number): Promise<UserRecord | "email_taken" | null> {
+    const userKey = this.userKey(id);
+    const leaseKey = this.leaseKey(id, email);
+    const token = randomBytes(12).toString("base64url");
+    const begun = await this.script(BEGIN_CHANGE, [userKey, leaseKey], [email, token, this.leaseMs]);
+    if (begun === 0) return null;
+    if (begun === 1) return this.findById(id);
+
+    let claimed: boolean;
+    try {
+      claimed = await this.claimEmail(email, id);
+    } catch (err) {
+      await this.compareAndDelete(leaseKey, token).catch(() => {});
+      throw err;
+    }
+    if (!claimed) {
+      // The answer is settled; a lease left behind only expires.
+      await this.compareAndDelete(leaseKey, token).catch(() => {});
+      return "email_taken";
+    }
+
+    const reply = await this.script(FINISH_CHANGE, [userKey, leaseKey], [email, String(updatedAt), token]);
+    if (reply === null || reply === 0) {
+      // The user is gone (null), or the lease ran out (0) and another claim may since have
+      // judged ours stale: either way the new email must not stay claimed by this id.
+      await this.compareAndDelete(this.emailKey(email), id);
+      if (reply === null) return null;
+      const cause = new Error("RedisUserStore: the email change outlived its lease");
+      throw new AuthError("SERVICE_UNAVAILABLE", { retryAfter: 1, cause });
+    }
+    const [oldEmail, ...rest] = asStrings(reply);
+    if (oldEmail !== undefined && oldEmail !== email) await this.releaseEmail(oldEmail, id);
+    return decode(pairs(rest));
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const user = await this.findById(id);
+    if (user === null) return false;
+    // The record goes first: should the index cleanup fail, the entry left behind points to a
+    // missing user and is stale, whereas the other order could strand a live user without one.
+    const removed = await this.call(this.redis.del(this.userKey(id)));
+    if (removed === 0) return false;
+    await this.releaseEmail(user.email, id);
+    return true;
+  }
+
+  /**
+   * Makes the email index entry point to `id`. True when it does (also when it already did);
+   * false when another user owns the email. Repairs a stale entry once.
+   */
+  private async claimEmail(email: string, id: string): Promise<boolean> {
+    const key = this.emailKey(email);
+    if (await this.setNx(key, id)) return true;
+    const owner = await this.call(this.redis.get(key));
+    if (owner === id) return true;
+    if (owner !== null) {
+      if (!(await this.isStale(owner, email))) return false;
+      await this.compareAndDelete(key, owner);
+    }
+    if (await this.setNx(key, id)) return true;
+    return (await this.call(this.redis.get(key))) === id;
+  }
+
+  /** True when the index entry `email -> owner` is a leftover: see the class comment. */
+  private async isStale(owner: string, email: string): Promise<boolean> {
+    return (await this.script(IS_STALE, [this.userKey(owner), this.leaseKey(owner, email)], [email])) === 1;
+  }
+
+  /**
+   * Removes the index entry of `email` if it still points to `id`. Best effort: an entry left
+   * behind by a failure here is stale and the next claim on the email removes it, while the
+   * operation that called this has already taken effect and must not be reported as failed.
+   */
+  private async releaseEmail(email: string, id: string): Promise<void> {
+    await this.compareAndDelete(this.emailKey(email), id).catch(() => {});
+  }
+
+  private async setNx(key: string, value: string): Promise<boolean> {
+    return (await this.call(this.redis.set(key, value, "NX"))) === "OK";
+  }
+
+  private async compareAndDelete(key: string, expected: string): Promise<void> {
+    await this.script(COMPARE_AND_DELETE, [key], [expected]);
+  }
+
+  private call<T>(op: Promise<T>): Promise<T> {
+    return redisCall(op, this.timeoutMs);
+  }
+
+  /**
+   * Runs a Lua script by its SHA1, loading it with EVAL on NOSCRIPT. Both route by the first
+   * key, on a Cluster too (every script here touches keys of a single hash tag).
+   */
+  private script(script: LuaScript, keys: string[], args: (string | number)[]): Promise<unknown> {
+    const run = async (): Promise<unknown> => {
+      try {
+        return await this.redis.evalsha(script.sha, keys.length, ...keys, ...args);
+      } catch (err) {
+        if (!(err instanceof Error && err.message.startsWith("NOSCRIPT"))) throw err;
+        return await this.redis.eval(script.source, keys.length, ...keys, ...args);
+      }
+    };
+    return this.call(run());
+  }
+
+  private userKey(id: string): string {
+    return `${this.prefix}{u:${id}}:user`;
+  }
+
+  private emailKey(email: string): string {
+    return `${this.prefix}{e:${sha256(email)}}:email`;
+  }
+
+  private leaseKey(id: string, email: string): string {
+    return `${this.prefix}{u:${id}}:claim:${sha256(email)}`;
+  }
+}
+
+interface LuaScript {
+  source: string;
+  sha: string;
+}
+
+function lua(source: string): LuaScript {
+  return { source, sha: createHash("sha1").update(source).digest("hex") };
+}
+
+/** KEYS[1] = a key, ARGV[1] = the value it must hold to be deleted. */
+const COMPARE_AND_DELETE = lua(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`);
+
+/** KEYS[1] = user; ARGV[1] = "1" to remove the name; ARGV[2..] = field, value pairs. */
+const UPDATE = lua(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+if ARGV[1] == '1' then redis.call('HDEL', KEYS[1], 'name') end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+return redis.call('HGETALL', KEYS[1])`);
+
+/**
+ * KEYS[1] = user, KEYS[2] = lease; ARGV = email, token, lease ms.
+ * 0: no such user; 1: the user already has this email; 2: lease taken.
+ */
+const BEGIN_CHANGE = lua(`
+local email = redis.call('HGET', KEYS[1], 'email')
+if not email then return 0 end
+if email == ARGV[1] then return 1 end
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+return 2`);
+
+/**
+ * KEYS[1] = user, KEYS[2] = lease; ARGV = email, updatedAt, token.
+ * nil: no such user; 0: the lease is gone; else { old email, HGETALL... }.
+ */
+const FINISH_CHANGE = lua(`
+local held = redis.call('GET', KEYS[2]) == ARGV[3]
+if held then redis.call('DEL', KEYS[2]) end
+local old = redis.call('HGET', KEYS[1], 'email')
+if not old then return false end
+if not held then return 0 end
+redis.call('HSET', KEYS[1], 'email', ARGV[1], 'updatedAt', ARGV[2])
+local reply = redis.call('HGETALL', KEYS[1])
+table.insert(reply, 1, old)
+return reply`);
+
+/** KEYS[1] = the owner's user, KEYS[2] = the owner's lease on the email; ARGV[1] = email. */
+const IS_STALE = lua(`
+if redis.call('HGET', KEYS[1], 'email') == ARGV[1] then return 0 end
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+return 1`);
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}
+
+function encode(user: UserRecord): Record<string, string> {
+  const fields: Record<string, string> = {
+    id: user.id,
+    email: user.email,
+    emailVerified: user.emailVerified ? "1" : "0",
+    passwordHash: user.passwordHash,
+    createdAt: String(user.createdAt),
+    updatedAt: String(user.updatedAt),
+  };
+  if (user.name !== null) fields.name = user.name;
+  return fields;
+}
+
+function decode(fields: Record<string, string>): UserRecord | null {
+  const { id, email, name, emailVerified, passwordHash, createdAt, updatedAt } = fields;
+  if (id === undefined) return null;
+  if (
+    email === undefined ||
+    passwordHash === undefined ||
+    (emailVerified !== "1" && emailVerified !== "0") ||
+    createdAt === undefined ||
+    updatedAt === undefined
+  ) {
+    throw new Error(`RedisUserStore: the record of user ${id} is malformed`);
+  }
+  return {
+    id,
+    email,
+    name: name ?? null,
+    emailVerified: emailVerified === "1",
+    passwordHash,
+    createdAt: Number(createdAt),
+    updatedAt: Number(updatedAt),
+  };
+}
+
+function asStrings(reply: unknown): string[] {
+  if (!Array.isArray(reply) || !reply.every((item) => typeof item === "string")) {
+    throw new Error("RedisUserStore: unexpected script reply");
+  }
+  return reply;
+}
+
+/** A flat HGETALL reply (`[field, value, ...]`) as an object. */
+function pairs(reply: unknown): Record<string, string> {
+  const flat = asStrings(reply);
+  const fields: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
+  return fields;
+}

@@ -1,0 +1,5 @@
+/**
+ * Conformance suites for your own adapters (`gatehouse/testing`). Run them from mocha spec files.
+ */
+export { userStoreConformance } from "./user-store-conformance.js";
+export { passwordHasherConformance } from "./password-hasher-conformance.js";

@@ -1,0 +1,277 @@
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import type { UserStore } from "../ports/user-store.js";
+import type { NewUser, UserRecord } from "../types.js";
+
+/**
+ * Declares a mocha suite that checks a {@link UserStore} keeps the contract Gatehouse relies on:
+ * round trips, one user per email under concurrency, patches, email changes, deletion, and
+ * copies instead of shared state. Call it from a spec file run by mocha:
+ *
+ * ```ts
+ * import { userStoreConformance } from "gatehouse/testing";
+ * userStoreConformance("PostgresUserStore", () => new PostgresUserStore(pool));
+ * ```
+ *
+ * Every test uses fresh random emails, so `makeStore` may return stores over one shared backend.
+ *
+ * @param name - The suite title.
+ * @param makeStore - Called before each test.
+ */
+export function userStoreConformance(name: string, makeStore: () => Promise<UserStore> | UserStore): void {
+  const { describe, it, beforeEach } = mochaGlobals();
+
+  describe(`UserStore conformance: ${name}`, function () {
+    this.timeout(30_000);
+    let store: UserStore;
+
+    beforeEach(async () => {
+      store = await makeStore();
+    });
+
+    async function created(overrides: Partial<NewUser> = {}): Promise<UserRecord> {
+      const user = await store.create(newUser(overrides));
+      assert.ok(user, "create resolved null for a fresh email");
+      return user;
+    }
+
+    describe("create and find", () => {
+      it("round-trips a user through findById and findByEmail", async () => {
+        const input = newUser({ name: "Ada Lovelace", emailVerified: true });
+        const user = await store.create(input);
+        assert.ok(user);
+        assert.deepEqual(user, {
+          id: user.id,
+          email: input.email,
+          name: "Ada Lovelace",
+          emailVerified: true,
+          passwordHash: input.passwordHash,
+          createdAt: input.createdAt,
+          updatedAt: input.createdAt,
+        });
+        assert.deepEqual(await store.findById(user.id), user);
+        assert.deepEqual(await store.findByEmail(input.email), user);
+      });
+
+      it("keeps a null name as null", async () => {
+        const user = await created({ name: null });
+        assert.equal(user.name, null);
+        assert.equal((await store.findById(user.id))?.name, null);
+        assert.equal((await store.findByEmail(user.email))?.name, null);
+      });
+
+      it("gives random, distinct, URL-safe ids", async () => {
+        const users = await Promise.all(Array.from({ length: 10 }, () => created()));
+        const ids = new Set(users.map((u) => u.id));
+        assert.equal(ids.size, 10);
+        for (const id of ids) {
+          assert.match(id, /^[A-Za-z0-9_-]{16,}$/, `id ${JSON.stringify(id)} is not URL-safe or too short`);
+        }
+      });
+
+      it("resolves null for unknown ids and emails", async () => {
+        assert.equal(await store.findById(randomBytes(16).toString("base64url")), null);
+        assert.equal(await store.findByEmail(freshEmail()), null);
+      });
+
+      it("refuses a second user with the same email", async () => {
+        const first = await created();
+        assert.equal(await store.create(newUser({ email: first.email })), null);
+        assert.deepEqual(await store.findByEmail(first.email), first);
+      });
+
+      it("creates exactly one user when 20 creates of one email race", async () => {
+        const email = freshEmail();
+        const results = await Promise.all(Array.from({ length: 20 }, () => store.create(newUser({ email }))));
+        const winners = results.filter((r): r is UserRecord => r !== null);
+        assert.equal(winners.length, 1);
+        assert.deepEqual(await store.findByEmail(email), winners[0]);
+      });
+    });
+
+    describe("update", () => {
+      it("applies a patch and sets updatedAt, leaving other fields alone", async () => {
+        const user = await created({ name: "Ada" });
+        const updated = await store.update(user.id, {
+          name: "Grace",
+          emailVerified: true,
+          passwordHash: "$argon2id$v=19$m=19456,t=2,p=1$new",
+          updatedAt: user.createdAt + 5000,
+        });
+        const expected = {
+          ...user,
+          name: "Grace",
+          emailVerified: true,
+          passwordHash: "$argon2id$v=19$m=19456,t=2,p=1$new",
+          updatedAt: user.createdAt + 5000,
+        };
+        assert.deepEqual(updated, expected);
+        assert.deepEqual(await store.findById(user.id), expected);
+        assert.deepEqual(await store.findByEmail(user.email), expected);
+      });
+
+      it("changes only updatedAt for an otherwise empty patch", async () => {
+        const user = await created();
+        const updated = await store.update(user.id, { updatedAt: user.createdAt + 1 });
+        assert.deepEqual(updated, { ...user, updatedAt: user.createdAt + 1 });
+      });
+
+      it("sets the name back to null", async () => {
+        const user = await created({ name: "Ada" });
+        const updated = await store.update(user.id, { name: null, updatedAt: user.createdAt + 1 });
+        assert.equal(updated?.name, null);
+        assert.equal((await store.findById(user.id))?.name, null);
+      });
+
+      it("resolves null for an unknown id and creates nothing", async () => {
+        const id = randomBytes(16).toString("base64url");
+        assert.equal(await store.update(id, { name: "Ghost", updatedAt: 1 }), null);
+        assert.equal(await store.findById(id), null);
+      });
+    });
+
+    describe("changeEmail", () => {
+      it("moves the user to the new email and frees the old one", async () => {
+        const user = await created();
+        const email = freshEmail();
+        const changed = await store.changeEmail(user.id, email, user.createdAt + 10);
+        assert.deepEqual(changed, { ...user, email, updatedAt: user.createdAt + 10 });
+        assert.deepEqual(await store.findByEmail(email), changed);
+        assert.deepEqual(await store.findById(user.id), changed);
+        assert.equal(await store.findByEmail(user.email), null);
+        const newcomer = await store.create(newUser({ email: user.email }));
+        assert.ok(newcomer, "the old email could not be registered again");
+        assert.deepEqual(await store.findByEmail(user.email), newcomer);
+      });
+
+      it("answers email_taken when another user owns the email, changing nothing", async () => {
+        const a = await created();
+        const b = await created();
+        assert.equal(await store.changeEmail(a.id, b.email, a.createdAt + 1), "email_taken");
+        assert.deepEqual(await store.findById(a.id), a);
+        assert.deepEqual(await store.findByEmail(a.email), a);
+        assert.deepEqual(await store.findByEmail(b.email), b);
+      });
+
+      it("treats a change to the current email as a no-op", async () => {
+        const user = await created();
+        const same = await store.changeEmail(user.id, user.email, user.createdAt + 1);
+        assert.ok(same && same !== "email_taken");
+        assert.equal(same.id, user.id);
+        assert.equal(same.email, user.email);
+        assert.equal((await store.findByEmail(user.email))?.id, user.id);
+      });
+
+      it("resolves null for an unknown id and leaves the email free", async () => {
+        const email = freshEmail();
+        assert.equal(await store.changeEmail(randomBytes(16).toString("base64url"), email, 1), null);
+        assert.equal(await store.findByEmail(email), null);
+        assert.ok(await store.create(newUser({ email })), "the email stayed claimed");
+      });
+
+      it("lets exactly one of two users racing for one email win, 10 times over", async () => {
+        for (let round = 0; round < 10; round++) {
+          const [a, b] = await Promise.all([created(), created()]);
+          const target = freshEmail();
+          const results = await Promise.all([
+            store.changeEmail(a.id, target, a.createdAt + 1),
+            store.changeEmail(b.id, target, b.createdAt + 1),
+          ]);
+          const wins = results.filter((r) => r !== null && r !== "email_taken");
+          assert.equal(wins.length, 1, `round ${round}: ${wins.length} winners`);
+          assert.equal(results.filter((r) => r === "email_taken").length, 1, `round ${round}: no loser`);
+          const [winner, loser] = results[0] === "email_taken" ? [b, a] : [a, b];
+          assert.equal((await store.findByEmail(target))?.id, winner.id);
+          assert.deepEqual(await store.findById(loser.id), loser);
+          assert.deepEqual(await store.findByEmail(loser.email), loser);
+          assert.equal(await store.findByEmail(winner.email), null);
+        }
+      });
+
+      it("lets exactly one of a create and a changeEmail racing for one email win", async () => {
+        for (let round = 0; round < 10; round++) {
+          const user = await created();
+          const target = freshEmail();
+          const [fresh, changed] = await Promise.all([
+            store.create(newUser({ email: target })),
+            store.changeEmail(user.id, target, user.createdAt + 1),
+          ]);
+          const changeWon = changed !== null && changed !== "email_taken";
+          assert.equal(Number(fresh !== null) + Number(changeWon), 1, `round ${round}`);
+          assert.equal((await store.findByEmail(target))?.id, changeWon ? user.id : fresh?.id);
+        }
+      });
+    });
+
+    describe("delete", () => {
+      it("removes the user and frees the email", async () => {
+        const user = await created();
+        assert.equal(await store.delete(user.id), true);
+        assert.equal(await store.findById(user.id), null);
+        assert.equal(await store.findByEmail(user.email), null);
+        assert.equal(await store.delete(user.id), false);
+        assert.ok(await store.create(newUser({ email: user.email })), "the email stayed claimed");
+      });
+
+      it("resolves false for an unknown id", async () => {
+        assert.equal(await store.delete(randomBytes(16).toString("base64url")), false);
+      });
+    });
+
+    describe("isolation", () => {
+      it("returns copies: mutating a result does not change the store", async () => {
+        const user = await created({ name: "Ada" });
+        const snapshot = { ...user };
+        const mutate = (u: UserRecord | "email_taken" | null) => {
+          assert.ok(u && u !== "email_taken");
+          u.name = "Mallory";
+          u.emailVerified = true;
+          u.passwordHash = "tampered";
+        };
+        mutate(user);
+        mutate(await store.findById(snapshot.id));
+        mutate(await store.findByEmail(snapshot.email));
+        assert.deepEqual(await store.findById(snapshot.id), snapshot);
+
+        const updated = await store.update(snapshot.id, { updatedAt: snapshot.createdAt + 1 });
+        mutate(updated);
+        const email = freshEmail();
+        mutate(await store.changeEmail(snapshot.id, email, snapshot.createdAt + 2));
+        assert.deepEqual(await store.findById(snapshot.id), { ...snapshot, email, updatedAt: snapshot.createdAt + 2 });
+      });
+    });
+  });
+}
+
+function freshEmail(): string {
+  return `user-${randomBytes(8).toString("hex")}@example.com`;
+}
+
+function newUser(overrides: Partial<NewUser> = {}): NewUser {
+  return {
+    email: freshEmail(),
+    name: "Ada",
+    passwordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",
+    emailVerified: false,
+    createdAt: 1_700_000_000_000,
+    ...overrides,
+  };
+}
+
+interface MochaGlobals {
+  describe(title: string, fn: (this: { timeout(ms: number): void }) => void): void;
+  it(title: string, fn: () => Promise<void>): void;
+  beforeEach(fn: () => Promise<void>): void;
+}
+
+/**
+ * The mocha globals, looked up when the suite is declared so that the package needs neither
+ * mocha nor its types to build or load.
+ */
+function mochaGlobals(): MochaGlobals {
+  const g = globalThis as Partial<MochaGlobals>;
+  if (typeof g.describe !== "function" || typeof g.it !== "function" || typeof g.beforeEach !== "function") {
+    throw new TypeError("gatehouse/testing: call userStoreConformance from a spec file run by mocha");
+  }
+  return g as MochaGlobals;
+}
