@@ -1,0 +1,42 @@
+import { randomBytes } from "node:crypto";
+import { Redis } from "ioredis";
+import { OwnRedis } from "../spec/helpers/redis.js";
+
+/** The Redis one bench run uses, and the key prefix all of its servers write under. */
+export interface BenchRedis {
+  url: string;
+  prefix: string;
+  /** "own redis-server on :port" or "REDIS_URL". */
+  description: string;
+  /** Stops our own server, or removes this run's keys from `REDIS_URL` (never a flush). */
+  cleanup(): Promise<void>;
+}
+
+/** At most this many SCAN pages when removing keys (a bound, not an expected count). */
+const MAX_SCAN_PAGES = 100_000;
+
+/** `REDIS_URL` when set (keys under a random prefix, removed at the end), else a redis-server of our own. */
+export async function benchRedis(): Promise<BenchRedis> {
+  const prefix = `ghbench:${randomBytes(4).toString("hex")}:`;
+  const shared = process.env.REDIS_URL;
+  if (shared) {
+    return { url: shared, prefix, description: "REDIS_URL (keys under a random prefix)", cleanup: () => deleteByPrefix(shared, prefix) };
+  }
+  const own = await new OwnRedis().start();
+  return { url: own.url, prefix, description: `own redis-server on :${own.port}`, cleanup: () => own.stop() };
+}
+
+async function deleteByPrefix(url: string, prefix: string): Promise<void> {
+  const admin = new Redis(url, { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = "0";
+    for (let page = 0; page < MAX_SCAN_PAGES; page++) {
+      const [next, keys] = await admin.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+      if (keys.length) await admin.del(...keys);
+      cursor = next;
+      if (cursor === "0") break;
+    }
+  } finally {
+    admin.disconnect();
+  }
+}

@@ -1,0 +1,264 @@
+/**
+ * The servers the benchmarks compare, one per child process so the load generator never shares
+ * their event loop:
+ *
+ *   node --import tsx bench/server.ts <kind> <port|0> <redisUrl> <keyPrefix>
+ *
+ * prints one line `{"ready":true,"port":N}` once it listens on 127.0.0.1, and exits on SIGTERM
+ * or when its stdin closes (the parent died). A new kind is one entry in SERVER_KINDS.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import { dirname, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { RedisStore } from "connect-redis";
+import express, { type Express } from "express";
+import session from "express-session";
+import { Redis } from "ioredis";
+import { authRouter } from "../lib/index.js";
+
+export const SECRET = "bench-secret-that-is-long-enough-0123456789";
+export const PASSWORD = "correct horse battery staple";
+
+/** What a server builds its app from (in the child). `prefix` is this run's; each kind adds its own part. */
+export interface ServerContext {
+  redis: Redis;
+  prefix: string;
+}
+
+/** How a client authenticates against a running server. */
+export interface SignedIn {
+  /** Headers that make `GET /api/profile` answer 200 (a cookie today; a bearer token for JWT). */
+  headers: Record<string, string>;
+  /** The account behind them, for login benchmarks. */
+  credentials?: { email: string; password: string };
+}
+
+export interface ServerKind {
+  /** One line for reports. */
+  label: string;
+  /** Builds the app in the child process; it serves `GET /api/profile`. */
+  app(ctx: ServerContext): Express | Promise<Express>;
+  /** Signs in against a running server (in the parent). */
+  signIn(baseUrl: string): Promise<SignedIn>;
+}
+
+/** The user the baseline servers answer with: the same fields as Gatehouse's public user. */
+const USER = {
+  id: "u_bench",
+  email: "bench@example.com",
+  name: null,
+  emailVerified: false,
+  createdAt: "2026-01-01T00:00:00.000Z",
+  updatedAt: "2026-01-01T00:00:00.000Z",
+};
+
+const FETCH_TIMEOUT_MS = 10_000;
+
+async function post(url: string, body?: unknown): Promise<Response> {
+  return fetch(url, {
+    method: "POST",
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    redirect: "manual",
+    signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+  });
+}
+
+/** `name=value` of the cookie a response sets, or an error that says what came back. */
+function cookieFrom(res: Response, name: string): string {
+  const hit = res.headers.getSetCookie().find((c) => c.startsWith(`${name}=`));
+  if (!hit) throw new Error(`no ${name} cookie in the answer (status ${res.status})`);
+  return hit.split(";")[0]!;
+}
+
+async function expectStatus(res: Response, status: number, what: string): Promise<void> {
+  if (res.status !== status) throw new Error(`${what}: expected ${status}, got ${res.status} ${await res.text()}`);
+}
+
+/** Registers an account on a Gatehouse server (`POST /auth/register`). */
+export async function gatehouseRegister(baseUrl: string, email: string, password = PASSWORD): Promise<void> {
+  await expectStatus(await post(`${baseUrl}/auth/register`, { email, password }), 201, "POST /auth/register");
+}
+
+/** Signs in on a Gatehouse server (`POST /auth/login`) and returns the session cookie. */
+export async function gatehouseLogin(baseUrl: string, email: string, password = PASSWORD, cookieName = "gh.sid"): Promise<string> {
+  const res = await post(`${baseUrl}/auth/login`, { email, password });
+  await expectStatus(res, 200, "POST /auth/login");
+  return cookieFrom(res, cookieName);
+}
+
+export const SERVER_KINDS = {
+  gatehouse: {
+    label: "gatehouse (authRouter + requireUser)",
+    app({ redis, prefix }) {
+      const app = express();
+      const auth = authRouter({ redis, secret: SECRET, appUrl: "http://127.0.0.1", keyPrefix: `${prefix}gh:` });
+      app.use("/auth", auth);
+      app.get("/api/profile", auth.requireUser, (req, res) => res.json({ user: req.user }));
+      return app;
+    },
+    async signIn(baseUrl) {
+      const email = `bench-${randomBytes(4).toString("hex")}@example.com`;
+      await gatehouseRegister(baseUrl, email);
+      const cookie = await gatehouseLogin(baseUrl, email);
+      return { headers: { cookie }, credentials: { email, password: PASSWORD } };
+    },
+  },
+  "bare-session": {
+    label: "express-session + connect-redis",
+    app({ redis, prefix }) {
+      const users = new Map([[USER.id, USER]]);
+      const app = express();
+      app.use(session({ store: new RedisStore({ client: redis, prefix: `${prefix}sess:` }), secret: SECRET, resave: false, saveUninitialized: false }));
+      app.post("/login", (req, res) => {
+        (req.session as typeof req.session & { userId?: string }).userId = USER.id;
+        res.json({ user: USER });
+      });
+      app.get("/api/profile", (req, res) => {
+        const id = (req.session as typeof req.session & { userId?: string }).userId;
+        const user = id === undefined ? undefined : users.get(id);
+        if (!user) return void res.status(401).json({ error: "unauthenticated" });
+        res.json({ user });
+      });
+      return app;
+    },
+    async signIn(baseUrl) {
+      const res = await post(`${baseUrl}/login`);
+      await expectStatus(res, 200, "POST /login");
+      return { headers: { cookie: cookieFrom(res, "connect.sid") } };
+    },
+  },
+  bare: {
+    label: "bare express (no auth, the ceiling)",
+    app() {
+      const app = express();
+      app.get("/api/profile", (_req, res) => res.json({ user: USER }));
+      return app;
+    },
+    async signIn() {
+      return { headers: {} };
+    },
+  },
+} satisfies Record<string, ServerKind>;
+
+export type ServerKindName = keyof typeof SERVER_KINDS;
+
+export function isServerKind(name: string): name is ServerKindName {
+  return Object.hasOwn(SERVER_KINDS, name);
+}
+
+/** A server child process, as the parent sees it. */
+export interface RunningServer {
+  kind: ServerKindName;
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(HERE, "..");
+
+/** Spawns `bench/server.ts <kind>` and resolves once it listens. */
+export async function startServer(
+  kind: ServerKindName,
+  options: { redisUrl: string; prefix: string; port?: number; readyTimeoutMs?: number },
+): Promise<RunningServer> {
+  const { redisUrl, prefix, port = 0, readyTimeoutMs = 30_000 } = options;
+  const child = spawn(process.execPath, ["--import", "tsx", resolve(HERE, "server.ts"), kind, String(port), redisUrl, prefix], {
+    cwd: ROOT,
+    env: { ...process.env, NODE_ENV: "production" },
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const stop = () => stopChild(child);
+  try {
+    const ready = await waitForReady(child, readyTimeoutMs);
+    return { kind, url: `http://127.0.0.1:${ready}`, pid: child.pid!, stop };
+  } catch (err) {
+    await stop();
+    throw new Error(`server ${kind}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function waitForReady(child: ChildProcess, timeoutMs: number): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    const timer = setTimeout(() => reject(new Error(`not ready after ${timeoutMs} ms`)), timeoutMs);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with code ${code} before it was ready`));
+    });
+    lines.on("line", (line) => {
+      try {
+        const msg = JSON.parse(line) as { ready?: boolean; port?: number };
+        if (msg.ready && typeof msg.port === "number") {
+          clearTimeout(timer);
+          resolvePort(msg.port);
+          return;
+        }
+      } catch {
+        // Not our message: pass the child's output through.
+      }
+      console.log(`[server] ${line}`);
+    });
+  });
+}
+
+/** SIGTERM, then SIGKILL after 3 s. */
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((done) => {
+    const kill = setTimeout(() => child.kill("SIGKILL"), 3000);
+    child.once("exit", () => {
+      clearTimeout(kill);
+      done();
+    });
+    child.kill("SIGTERM");
+  });
+}
+
+/** The child process: build the app of `kind`, listen, say so, exit when told. */
+async function main(argv: string[]): Promise<void> {
+  const [kind, portArg, redisUrl, prefix] = argv;
+  if (kind === undefined || !isServerKind(kind) || !redisUrl || prefix === undefined) {
+    throw new Error(`usage: server.ts <${Object.keys(SERVER_KINDS).join("|")}> <port> <redisUrl> <prefix>`);
+  }
+  const redis = new Redis(redisUrl, { enableOfflineQueue: false });
+  redis.on("error", (err: Error) => console.error(`[${kind}] redis: ${err.message}`));
+  await new Promise<void>((ready, fail) => {
+    const timer = setTimeout(() => fail(new Error("redis not ready after 10 s")), 10_000);
+    redis.once("ready", () => {
+      clearTimeout(timer);
+      ready();
+    });
+  });
+  const app = await SERVER_KINDS[kind].app({ redis, prefix });
+  const server: Server = createServer(app);
+  await new Promise<void>((listening, fail) => {
+    server.once("error", fail);
+    server.listen(Number(portArg ?? 0), "127.0.0.1", () => listening());
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  process.stdout.write(`${JSON.stringify({ ready: true, port })}\n`);
+
+  // Exit at once: requests still queued (logins waiting for a hash) would only log Redis
+  // errors once the connection closes under them.
+  const shutdown = () => {
+    server.closeAllConnections();
+    process.exit(0);
+  };
+  process.once("SIGTERM", shutdown);
+  process.once("SIGINT", shutdown);
+  // The parent holds our stdin: when it goes away, so do we.
+  process.stdin.on("end", shutdown).on("close", shutdown).resume();
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
