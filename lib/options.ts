@@ -3,7 +3,24 @@ import type { Cluster, Redis } from "ioredis";
 import type { PasswordHasher } from "./ports/password-hasher.js";
 import type { UserStore } from "./ports/user-store.js";
 import type { SessionIndex } from "./ports/session-index.js";
-import type { UserRecord } from "./types.js";
+import type { Mailer } from "./ports/mailer.js";
+import type { TokenStore } from "./ports/token-store.js";
+import type { PublicUser, UserRecord } from "./types.js";
+import { DEFAULT_TEMPLATES, type Template, type TemplateName } from "./core/mail.js";
+
+/** The part of a nodemailer transport Gatehouse uses (`nodemailer.createTransport(...)`). */
+export interface MailTransport {
+  sendMail(mail: { from: string; to: string; subject: string; text: string; html: string }): Promise<unknown>;
+}
+
+/** Builds the link a user follows from an email, given the token. */
+export type LinkBuilder = (token: string) => string;
+
+/** Callbacks for the app (audit logs, metrics). A hook that throws is reported, never fails the request. */
+export interface AuthHooks {
+  /** An email could not be sent (the request that caused it succeeded anyway). */
+  onMailError?: (err: unknown, info: { template: TemplateName; to: string }) => void;
+}
 
 /** Where Gatehouse reports what an operator should see. Defaults to `console`. */
 export interface Logger {
@@ -91,6 +108,49 @@ export interface AuthOptions {
     /** `SameSite` of the cookie (`"none"` is refused: it weakens CSRF protection). @default "lax" */
     sameSite?: "lax" | "strict";
   };
+  /**
+   * Sends the verification, reset and notice emails: a nodemailer transport
+   * (`nodemailer.createTransport(process.env.SMTP_URL)`) or any `{ send(message) }`. Without it,
+   * no email is sent (and registration sends no verification link).
+   */
+  mailer?: MailTransport | Mailer;
+  /** Email settings. */
+  mail?: {
+    /** The From header. @default `"<appName>" <no-reply@<appUrl host>>` */
+    from?: string;
+    /** Your app's name in emails. @default the host of `appUrl` */
+    appName?: string;
+    /** Replace any shipped template (subject, text, html). */
+    templates?: Partial<Record<TemplateName, Template>>;
+    /** The user's language, passed to templates as `locale`. */
+    locale?: (user: PublicUser) => string | undefined;
+    /**
+     * Where email links point, for apps whose front end handles them.
+     * @default verifyEmail and confirmEmailChange: this router's GET endpoints under `appUrl`;
+     * resetPassword: `<appUrl>/reset-password?token=...` (a page of your app that posts to /reset-password)
+     */
+    links?: { verifyEmail?: LinkBuilder; resetPassword?: LinkBuilder; confirmEmailChange?: LinkBuilder };
+  };
+  /**
+   * Where `GET /verify-email` sends the browser after verifying (absolute, or a path on `appUrl`),
+   * with `?status=verified` or `?status=invalid` (never the token). Without it, the GET answers JSON.
+   */
+  verifyEmailRedirect?: string;
+  /** Lifetimes of the emailed tokens, in seconds. */
+  tokens?: {
+    /** @default 86400 (24 h) */
+    verifyEmailTtl?: number;
+    /** @default 3600 (1 h) */
+    resetPasswordTtl?: number;
+    /** @default 3600 (1 h) */
+    changeEmailTtl?: number;
+  };
+  /** Where single-use tokens live (advanced). @default Redis (memory with `inMemory`) */
+  tokenStore?: TokenStore;
+  /** `requireUser` answers 403 `EMAIL_NOT_VERIFIED` for users who have not verified their email (per route: `requireUser({ verifiedEmail })`). @default false */
+  requireVerifiedEmail?: boolean;
+  /** Event callbacks. */
+  hooks?: AuthHooks;
   /** Adds fields to every serialized user (`{ user }` in answers and `req.user`). */
   serializeUser?: (user: UserRecord) => Record<string, unknown>;
   /** The clock, in milliseconds since the epoch. For tests. @default Date.now */
@@ -131,6 +191,19 @@ export interface ResolvedOptions {
     sameSite: "lax" | "strict";
   };
   serializeUser: ((user: UserRecord) => Record<string, unknown>) | undefined;
+  mailer: Mailer | undefined;
+  mail: {
+    from: string;
+    appName: string;
+    templates: Record<TemplateName, Template>;
+    locale: (user: PublicUser) => string | undefined;
+    links: { verifyEmail?: LinkBuilder; resetPassword?: LinkBuilder; confirmEmailChange?: LinkBuilder };
+  };
+  verifyEmailRedirect: URL | undefined;
+  tokens: { verifyEmailTtl: number; resetPasswordTtl: number; changeEmailTtl: number };
+  tokenStore: TokenStore | undefined;
+  requireVerifiedEmail: boolean;
+  hooks: AuthHooks;
   now: () => number;
   logger: Logger;
 }
@@ -241,6 +314,40 @@ export function resolveOptions(input: AuthOptions): ResolvedOptions {
   if (cookieName.startsWith("__Host-") && !secure) fail('session.cookieName may start with "__Host-" only when cookies are Secure.');
 
   if (o.serializeUser !== undefined && typeof o.serializeUser !== "function") fail("serializeUser must be a function.");
+
+  let mailer: Mailer | undefined;
+  const mail = plainObject(o.mail, "mail");
+  const appName = mail.appName ?? appUrl.hostname;
+  if (typeof appName !== "string") fail("mail.appName must be a string.");
+  const from = mail.from ?? `"${appName.replace(/["\\\r\n]/g, "")}" <no-reply@${appUrl.hostname}>`;
+  if (typeof from !== "string" || /[\r\n]/.test(from)) fail('mail.from must be a single-line string such as "App <no-reply@example.com>".');
+  if (o.mailer !== undefined) {
+    const m = o.mailer as Partial<Mailer & MailTransport>;
+    if (typeof m?.send === "function") mailer = m as Mailer;
+    else if (typeof m?.sendMail === "function") {
+      const transport = m as MailTransport;
+      mailer = { send: async (msg) => void (await transport.sendMail({ from, ...msg })) };
+    } else fail("mailer must be a nodemailer transport (nodemailer.createTransport(...)) or an object with send(message).");
+  }
+  const templates = { ...DEFAULT_TEMPLATES, ...plainObject(mail.templates, "mail.templates") } as Record<TemplateName, Template>;
+  for (const [name, t] of Object.entries(templates)) {
+    if (!(name in DEFAULT_TEMPLATES)) fail(`mail.templates.${name} is not a template; use one of ${Object.keys(DEFAULT_TEMPLATES).join(", ")}.`);
+    if (typeof t !== "function") fail(`mail.templates.${name} must be a function returning { subject, text, html }.`);
+  }
+  if (mail.locale !== undefined && typeof mail.locale !== "function") fail("mail.locale must be a function (user) => locale.");
+  const links = plainObject(mail.links, "mail.links") as ResolvedOptions["mail"]["links"];
+  for (const [name, l] of Object.entries(links)) {
+    if (!["verifyEmail", "resetPassword", "confirmEmailChange"].includes(name)) fail(`mail.links.${name} is not a link; use verifyEmail, resetPassword or confirmEmailChange.`);
+    if (typeof l !== "function") fail(`mail.links.${name} must be a function (token) => url.`);
+  }
+  let verifyEmailRedirect: URL | undefined;
+  if (o.verifyEmailRedirect !== undefined) {
+    if (typeof o.verifyEmailRedirect !== "string") fail("verifyEmailRedirect must be a URL or a path.");
+    verifyEmailRedirect = new URL(o.verifyEmailRedirect, appUrl);
+  }
+  const tk = plainObject(o.tokens, "tokens");
+  const hooks = plainObject(o.hooks, "hooks") as AuthHooks;
+  for (const [name, h] of Object.entries(hooks)) if (typeof h !== "function") fail(`hooks.${name} must be a function.`);
   if (o.now !== undefined && typeof o.now !== "function") fail("now must be a function returning milliseconds.");
   const logger = o.logger ?? console;
   if (typeof logger.warn !== "function" || typeof logger.error !== "function") fail("logger must have warn() and error().");
@@ -278,6 +385,17 @@ export function resolveOptions(input: AuthOptions): ResolvedOptions {
       sameSite,
     },
     serializeUser: o.serializeUser,
+    mailer,
+    mail: { from, appName, templates, locale: (mail.locale as ResolvedOptions["mail"]["locale"] | undefined) ?? (() => undefined), links },
+    verifyEmailRedirect,
+    tokens: {
+      verifyEmailTtl: positiveInt(tk.verifyEmailTtl, "tokens.verifyEmailTtl", 86400),
+      resetPasswordTtl: positiveInt(tk.resetPasswordTtl, "tokens.resetPasswordTtl", 3600),
+      changeEmailTtl: positiveInt(tk.changeEmailTtl, "tokens.changeEmailTtl", 3600),
+    },
+    tokenStore: o.tokenStore,
+    requireVerifiedEmail: bool(o.requireVerifiedEmail, "requireVerifiedEmail", false),
+    hooks,
     now: o.now ?? Date.now,
     logger,
   };

@@ -59,6 +59,8 @@ export interface SessionMeta {
   seenAt: number;
   ip: string | undefined;
   userAgent: string | undefined;
+  /** Fingerprint of the password hash at sign-in: the session ends when the password changes. */
+  pwd: string;
   /** Set once the session was written; a written session is never re-created by a later write. */
   persisted?: boolean;
 }

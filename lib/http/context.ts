@@ -9,6 +9,12 @@ import { COMMON_PASSWORDS } from "../core/common-passwords.js";
 import { Limiter } from "../core/limiter.js";
 import { Passwords } from "../core/passwords.js";
 import { sessionTtl } from "../core/sessions.js";
+import { Notifier } from "../core/mail.js";
+import { Recovery } from "../core/recovery.js";
+import { Verification } from "../core/verification.js";
+import type { TokenStore } from "../ports/token-store.js";
+import { MemoryTokenStore } from "../adapters/memory-token-store.js";
+import { RedisTokenStore } from "../adapters/redis-token-store.js";
 import { Argon2Hasher, loadArgon2 } from "../adapters/argon2-hasher.js";
 import { BcryptHasher } from "../adapters/bcrypt-hasher.js";
 import { MemorySessionIndex } from "../adapters/memory-session-index.js";
@@ -18,7 +24,7 @@ import { RedisSessionStore } from "../adapters/redis-session-store.js";
 import { RedisUserStore } from "../adapters/redis-user-store.js";
 import { Csrf } from "./csrf.js";
 import { jsonBody } from "./input.js";
-import { userGuards } from "./require-user.js";
+import { userGuards, type RequireUser } from "./require-user.js";
 import { SessionStrategy } from "./strategies/session.js";
 
 /** Everything the routes use, wired once per `authRouter()`. */
@@ -27,13 +33,22 @@ export interface HttpContext {
   users: UserStore;
   passwords: Passwords;
   accounts: Accounts;
+  tokens: TokenStore;
+  notifier: Notifier;
+  verification: Verification;
+  recovery: Recovery;
   sessions: SessionStrategy;
   csrf: Csrf;
   serialize: (user: UserRecord) => PublicUser;
   /** The JSON body parser, for routes that take a body. */
   body: RequestHandler;
-  requireUser: RequestHandler;
+  /** The app-facing guard (honours `requireVerifiedEmail`). */
+  requireUser: RequireUser;
   optionalUser: RequestHandler;
+  /** The router's own guard: signed in, verified or not (an unverified user can still log out or ask for a link). */
+  signedIn: RequestHandler;
+  /** Reports a failure of work done after the answer was sent. */
+  report: (what: string) => (err: unknown) => void;
 }
 
 let warnedNoArgon2 = false;
@@ -72,6 +87,54 @@ export function createContext(opts: ResolvedOptions): HttpContext {
   const serialize = (user: UserRecord) => toPublicUser(user, opts.serializeUser);
   const csrf = new Csrf(opts.allowedOrigins);
   const sessions = new SessionStrategy({ opts, store, users, index, csrf, serialize });
-  const { requireUser, optionalUser } = userGuards(sessions, csrf, opts.logger);
-  return { opts, users, passwords, accounts, sessions, csrf, serialize, body: jsonBody(opts.bodyLimit), requireUser, optionalUser };
+  const { requireUser, optionalUser } = userGuards(sessions, csrf, opts.logger, opts.requireVerifiedEmail);
+
+  const report = (what: string) => (err: unknown) => opts.logger.error(`gatehouse: ${what} failed`, err);
+  const tokens = opts.tokenStore ?? (redis ? new RedisTokenStore(redis, { keyPrefix, timeoutMs }) : new MemoryTokenStore());
+  if (!opts.mailer) opts.logger.warn("gatehouse: no mailer configured: verification and password-reset emails are not sent.");
+  const notifier = new Notifier(opts.mailer, {
+    appName: opts.mail.appName,
+    appUrl: opts.appUrl.href,
+    templates: opts.mail.templates,
+    locale: opts.mail.locale,
+    onError: (err, info) => {
+      opts.logger.error(`gatehouse: could not send the ${info.template} email`, err);
+      try {
+        opts.hooks.onMailError?.(err, info);
+      } catch (hookErr) {
+        report("the onMailError hook")(hookErr);
+      }
+    },
+  });
+  const verification = new Verification({ users, tokens, notifier, serialize, now: opts.now, ttl: opts.tokens.verifyEmailTtl });
+  const recovery = new Recovery({
+    users,
+    tokens,
+    passwords,
+    policy,
+    notifier,
+    revoker: sessions,
+    serialize,
+    now: opts.now,
+    ttl: opts.tokens.resetPasswordTtl,
+    onBackgroundError: report("issuing a password reset"),
+  });
+  return {
+    opts,
+    users,
+    passwords,
+    accounts,
+    tokens,
+    notifier,
+    verification,
+    recovery,
+    sessions,
+    csrf,
+    serialize,
+    body: jsonBody(opts.bodyLimit),
+    requireUser,
+    optionalUser,
+    signedIn: requireUser({ verifiedEmail: false }),
+    report,
+  };
 }

@@ -64,6 +64,11 @@ export function passwordField(field = "password", maxChars = 4096): ValidationCh
     .withMessage(m("TOO_LONG", `${field} is too long.`));
 }
 
+/** A token from an email link: one string of bounded length (its shape is checked in core). */
+export function tokenField(field = "token"): ValidationChain {
+  return requiredString(field).isLength({ min: 1, max: 256 }).withMessage(m("INVALID_LENGTH", `${field} must have 1 to 256 characters.`));
+}
+
 /** An optional display name: a string of 1 to 100 characters without control characters, or null. */
 export function nameField(field = "name"): ValidationChain {
   return body(field)

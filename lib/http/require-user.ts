@@ -18,15 +18,35 @@ declare global {
   }
 }
 
+/** Per-route settings of `requireUser`. */
+export interface RequireUserOptions {
+  /** Answer 403 `EMAIL_NOT_VERIFIED` to users whose email is not verified. @default the `requireVerifiedEmail` option */
+  verifiedEmail?: boolean;
+}
+
+/**
+ * `requireUser` is a middleware (`app.get(path, auth.requireUser, handler)`) and, called with
+ * options, makes one (`auth.requireUser({ verifiedEmail: true })`).
+ */
+export interface RequireUser extends RequestHandler {
+  (options: RequireUserOptions): RequestHandler;
+}
+
 /**
  * Builds `requireUser` and `optionalUser`. Both run the session middleware themselves when it has
  * not run, so they work on any route of the app. They answer problem+json on their own (the app's
- * error handler never sees them): 401 without a user, 403 on a CSRF failure for unsafe methods,
- * 503 when the store is down. `optionalUser` lets anonymous requests through.
+ * error handler never sees them): 401 without a user, 403 on a CSRF failure for unsafe methods or
+ * an unverified email where one is required, 503 when the store is down. `optionalUser` lets
+ * anonymous requests through.
  */
-export function userGuards(strategy: SessionStrategy, csrf: Csrf, logger: Logger): { requireUser: RequestHandler; optionalUser: RequestHandler } {
+export function userGuards(
+  strategy: SessionStrategy,
+  csrf: Csrf,
+  logger: Logger,
+  requireVerifiedEmail = false,
+): { requireUser: RequireUser; optionalUser: RequestHandler } {
   const guard =
-    (required: boolean): RequestHandler =>
+    (required: boolean, verifiedEmail: boolean): RequestHandler =>
     (req, res, next) => {
       strategy.load(req, res, (err?: unknown) => {
         if (err) return sendProblem(res, toAuthError(err, logger));
@@ -40,9 +60,18 @@ export function userGuards(strategy: SessionStrategy, csrf: Csrf, logger: Logger
         } catch (e) {
           return sendProblem(res, toAuthError(e, logger));
         }
+        if (verifiedEmail && !user.emailVerified) return sendProblem(res, new AuthError("EMAIL_NOT_VERIFIED"));
         req.user = user;
         next();
       });
     };
-  return { requireUser: guard(true), optionalUser: guard(false) };
+  const byDefault = guard(true, requireVerifiedEmail);
+  const requireUser = ((...args: unknown[]) => {
+    if (args.length === 1) {
+      const options = (args[0] ?? {}) as RequireUserOptions;
+      return guard(true, options.verifiedEmail ?? requireVerifiedEmail);
+    }
+    return (byDefault as (...a: unknown[]) => void)(...args);
+  }) as RequireUser;
+  return { requireUser, optionalUser: guard(false, false) };
 }

@@ -4,12 +4,18 @@ import { resolveOptions, type AuthOptions } from "../options.js";
 import type { UserStore } from "../ports/user-store.js";
 import { createContext } from "./context.js";
 import { errorHandler } from "./problem.js";
+import type { RequireUser } from "./require-user.js";
 import { accountRoutes } from "./routes/accounts.js";
+import { recoveryRoutes } from "./routes/recovery.js";
+import { verificationRoutes } from "./routes/verification.js";
 
 /** The router `authRouter()` returns: mount it, and protect your own routes with its guards. */
 export interface AuthRouter extends Router {
-  /** 401 unless the request carries a live session; sets `req.user`. Works on any route. */
-  requireUser: RequestHandler;
+  /**
+   * 401 unless the request carries a live session; sets `req.user`. Works on any route. Call it
+   * with options for a per-route setting: `requireUser({ verifiedEmail: true })`.
+   */
+  requireUser: RequireUser;
   /** Sets `req.user` when the request carries a live session; lets anonymous requests through. */
   optionalUser: RequestHandler;
   /** The user store in use (handy for seeding and admin tasks). */
@@ -40,6 +46,8 @@ export function authRouter(options: AuthOptions): AuthRouter {
     next();
   });
   accountRoutes(router, ctx);
+  verificationRoutes(router, ctx);
+  recoveryRoutes(router, ctx);
   router.use(() => {
     throw new AuthError("NOT_FOUND");
   });

@@ -4,6 +4,9 @@ import { Redis } from "ioredis";
 import { OwnRedis, FAIL_FAST } from "../helpers/redis.js";
 import { makeApp, register, login, PASSWORD, sessionCookie, type TestApp } from "../helpers/app.js";
 
+/** A token of the right shape, so the store is asked. */
+const TOKEN = `someUserId.${"A".repeat(43)}`;
+
 /** Every endpoint, with a signed-in cookie and its CSRF token where that matters. */
 function endpoints(cookie: string, csrf: string) {
   return [
@@ -15,6 +18,12 @@ function endpoints(cookie: string, csrf: string) {
     { name: "POST /refresh", send: (app: TestApp["app"]) => request(app).post("/auth/refresh").set("Cookie", cookie).set("X-CSRF-Token", csrf) },
     { name: "requireUser GET /api/profile", send: (app: TestApp["app"]) => request(app).get("/api/profile").set("Cookie", cookie) },
     { name: "requireUser POST /api/profile", send: (app: TestApp["app"]) => request(app).post("/api/profile").set("Cookie", cookie).set("X-CSRF-Token", csrf) },
+    { name: "POST /request-verify-email", send: (app: TestApp["app"]) => request(app).post("/auth/request-verify-email").set("Cookie", cookie).set("X-CSRF-Token", csrf) },
+    { name: "GET /verify-email", send: (app: TestApp["app"]) => request(app).get(`/auth/verify-email?token=${TOKEN}`) },
+    { name: "POST /verify-email", send: (app: TestApp["app"]) => request(app).post("/auth/verify-email").send({ token: TOKEN }) },
+    { name: "POST /forgot-password", send: (app: TestApp["app"]) => request(app).post("/auth/forgot-password").send({ email: "who@example.com" }) },
+    { name: "POST /forgot-password/validate", send: (app: TestApp["app"]) => request(app).post("/auth/forgot-password/validate").send({ token: TOKEN }) },
+    { name: "POST /reset-password", send: (app: TestApp["app"]) => request(app).post("/auth/reset-password").send({ token: TOKEN, password: "a new pass phrase" }) },
     { name: "optionalUser GET /api/maybe", send: (app: TestApp["app"]) => request(app).get("/api/maybe").set("Cookie", cookie) },
   ];
 }

@@ -2,10 +2,11 @@ import type { Router } from "express";
 import { AuthError } from "../../errors.js";
 import type { HttpContext } from "../context.js";
 import { emailField, nameField, passwordField, validate } from "../input.js";
+import { linksFor } from "../links.js";
 
 /** POST /register, /login, /logout, /refresh; GET /me, /csrf. The rules live in core/accounts.ts. */
 export function accountRoutes(router: Router, ctx: HttpContext): void {
-  const { accounts, sessions, csrf, serialize, body, requireUser } = ctx;
+  const { accounts, sessions, csrf, serialize, body, signedIn } = ctx;
 
   router.post("/register", body, async (req, res) => {
     const input = await validate(req, [emailField(), passwordField(), nameField()]);
@@ -14,6 +15,11 @@ export function accountRoutes(router: Router, ctx: HttpContext): void {
       password: input.password as string,
       name: (input.name as string | undefined) ?? null,
     });
+    if (ctx.notifier.enabled) {
+      // The account exists now, whatever happens to the email: a failure is reported and the
+      // user can ask again with POST /request-verify-email.
+      ctx.verification.request(user, linksFor(req, ctx.opts).verifyEmail).catch(ctx.report("sending the verification email"));
+    }
     if (!ctx.opts.signInOnRegister) {
       res.status(201).json({ user: serialize(user) });
       return;
@@ -29,16 +35,16 @@ export function accountRoutes(router: Router, ctx: HttpContext): void {
     res.json({ user: serialize(user), csrfToken });
   });
 
-  router.post("/logout", requireUser, async (req, res) => {
+  router.post("/logout", signedIn, async (req, res) => {
     await sessions.signOut(req, res);
     res.status(204).end();
   });
 
-  router.post("/refresh", requireUser, async (req, res) => {
+  router.post("/refresh", signedIn, async (req, res) => {
     res.json(await sessions.rotate(req));
   });
 
-  router.get("/me", requireUser, (req, res) => {
+  router.get("/me", signedIn, (req, res) => {
     res.json({ user: req.user });
   });
 

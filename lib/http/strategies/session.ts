@@ -6,6 +6,8 @@ import type { SessionIndex } from "../../ports/session-index.js";
 import type { UserStore } from "../../ports/user-store.js";
 import type { PublicUser, SessionMeta, UserRecord } from "../../types.js";
 import { sessionDeadline, sessionExpired } from "../../core/sessions.js";
+import { passwordFingerprint } from "../../core/tokens.js";
+import type { SessionRevoker } from "../../ports/session-revoker.js";
 import type { Csrf } from "../csrf.js";
 
 declare module "express-session" {
@@ -38,7 +40,7 @@ export interface SessionStrategyDeps {
  * absolute timeouts checked on the server, session id rotation on every privilege change, a
  * per-user index of sessions, and at most one write per `touchAfter` instead of one per request.
  */
-export class SessionStrategy {
+export class SessionStrategy implements SessionRevoker {
   private readonly expressSession: RequestHandler;
 
   constructor(private readonly deps: SessionStrategyDeps) {
@@ -85,6 +87,7 @@ export class SessionStrategy {
       seenAt: now,
       ip: req.ip,
       userAgent: req.get("user-agent")?.slice(0, MAX_USER_AGENT),
+      pwd: passwordFingerprint(user.passwordHash),
     };
     return this.establish(req, meta);
   }
@@ -97,7 +100,7 @@ export class SessionStrategy {
     const meta = req.session.gh;
     if (!meta) throw new AuthError("UNAUTHENTICATED");
     const user = await this.deps.users.findById(meta.uid);
-    if (!user) {
+    if (!user || !stillValid(meta, user)) {
       await this.end(req);
       throw new AuthError("UNAUTHENTICATED");
     }
@@ -117,6 +120,31 @@ export class SessionStrategy {
     const s = this.deps.opts.session;
     res.clearCookie(s.cookieName, { httpOnly: true, sameSite: s.sameSite, secure: s.secure, path: "/" });
     if (meta) await this.forget(meta.uid, id);
+  }
+
+  /**
+   * Ends every session of the user but `keep` (revocation after a password change or reset).
+   * Sessions are found through the per-user index; each is deleted from the store.
+   */
+  async revokeAll(userId: string, keep?: string): Promise<void> {
+    const ids = await this.deps.index.list(userId, this.deps.opts.now());
+    await Promise.all(
+      ids
+        .filter((id) => id !== keep)
+        .map(async (id) => {
+          await call((cb) => this.deps.store.destroy(id, cb));
+          await this.deps.index.remove(userId, id);
+        }),
+    );
+  }
+
+  /** Updates the current session's copy of the user (after a change made in this request). */
+  updateUser(req: Request, user: UserRecord): void {
+    const meta = req.session?.gh;
+    if (meta && meta.uid === user.id) {
+      meta.user = this.deps.serialize(user);
+      meta.pwd = passwordFingerprint(user.passwordHash);
+    }
   }
 
   private async establish(req: Request, meta: SessionMeta): Promise<string> {
@@ -139,7 +167,7 @@ export class SessionStrategy {
     if (sessionExpired(meta, now, this.deps.opts.session)) return this.end(req);
     if (now - meta.seenAt < this.deps.opts.session.touchAfter * 1000) return;
     const user = await this.deps.users.findById(meta.uid);
-    if (!user) return this.end(req);
+    if (!user || !stillValid(meta, user)) return this.end(req);
     // Modifying the session makes express-session save it, which also renews its TTL.
     meta.seenAt = now;
     meta.user = this.deps.serialize(user);
@@ -163,4 +191,13 @@ export class SessionStrategy {
       this.deps.opts.logger.warn("gatehouse: could not update the session index", err);
     });
   }
+}
+
+/**
+ * A session stays valid only while the password is the one it was signed in with: a session that
+ * slipped past "revoke all" (signed in with the old password during a reset) ends at its next
+ * check. A hash upgrade at login (new parameters) ends the user's other sessions once.
+ */
+function stillValid(meta: SessionMeta, user: UserRecord): boolean {
+  return meta.pwd === passwordFingerprint(user.passwordHash);
 }

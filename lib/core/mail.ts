@@ -1,0 +1,121 @@
+import type { Mailer } from "../ports/mailer.js";
+import type { PublicUser } from "../types.js";
+
+/** The emails Gatehouse sends. */
+export type TemplateName = "verifyEmail" | "resetPassword" | "passwordChanged" | "confirmEmailChange" | "emailChanged";
+
+/** What a template gets. `link` is set for the emails that carry one. */
+export interface TemplateContext {
+  user: PublicUser;
+  /** The link to follow (verify, reset, confirm email change). */
+  link?: string;
+  /** The new address, for the email-change emails. */
+  newEmail?: string;
+  /** How long the link stays valid, in minutes. */
+  expiresInMinutes?: number;
+  appName: string;
+  appUrl: string;
+  /** From the `mail.locale` hook: the user's language, for apps that translate their templates. */
+  locale: string | undefined;
+}
+
+/** A rendered email. */
+export interface RenderedMail {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export type Template = (ctx: TemplateContext) => RenderedMail;
+
+/** Escapes text for HTML bodies (names and addresses are user input). */
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+}
+
+function layout(ctx: TemplateContext, paragraphs: string[], action?: { label: string; link: string }): string {
+  const body = paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`).join("\n");
+  const button = action
+    ? `<p><a href="${escapeHtml(action.link)}" style="display:inline-block;padding:10px 16px;background:#1f4fd1;color:#fff;text-decoration:none;border-radius:6px">${escapeHtml(action.label)}</a></p>\n<p style="font-size:12px;color:#666">Or paste this link into your browser: ${escapeHtml(action.link)}</p>`
+    : "";
+  return `<!doctype html><html><body style="font-family:system-ui,sans-serif;line-height:1.5;color:#222">\n${body}\n${button}\n<p style="font-size:12px;color:#666">${escapeHtml(ctx.appName)}</p></body></html>`;
+}
+
+const greeting = (ctx: TemplateContext) => (ctx.user.name ? `Hello ${ctx.user.name},` : "Hello,");
+
+/** The shipped English templates. Replace any of them with the `mail.templates` option. */
+export const DEFAULT_TEMPLATES: Record<TemplateName, Template> = {
+  verifyEmail: (ctx) => {
+    const lines = [greeting(ctx), `Please confirm that ${ctx.user.email} is your email address for ${ctx.appName}.`, `The link is valid for ${Math.round((ctx.expiresInMinutes ?? 0) / 60)} hours. If you did not sign up, ignore this email.`];
+    return {
+      subject: `Confirm your email address for ${ctx.appName}`,
+      text: `${lines[0]}\n\n${lines[1]}\n\n${ctx.link}\n\n${lines[2]}\n`,
+      html: layout(ctx, lines, { label: "Confirm my email", link: ctx.link! }),
+    };
+  },
+  resetPassword: (ctx) => {
+    const lines = [greeting(ctx), `Someone asked to reset the password of your ${ctx.appName} account. Use the link below to choose a new one.`, `The link is valid for ${ctx.expiresInMinutes} minutes and works once. If you did not ask for this, ignore this email: your password stays as it is.`];
+    return {
+      subject: `Reset your ${ctx.appName} password`,
+      text: `${lines[0]}\n\n${lines[1]}\n\n${ctx.link}\n\n${lines[2]}\n`,
+      html: layout(ctx, lines, { label: "Choose a new password", link: ctx.link! }),
+    };
+  },
+  passwordChanged: (ctx) => {
+    const lines = [greeting(ctx), `The password of your ${ctx.appName} account was just changed, and every other session was signed out.`, `If this was not you, reset your password at once and contact us: ${ctx.appUrl}`];
+    return { subject: `Your ${ctx.appName} password was changed`, text: `${lines.join("\n\n")}\n`, html: layout(ctx, lines) };
+  },
+  confirmEmailChange: (ctx) => {
+    const lines = [greeting(ctx), `Please confirm that you want to use ${ctx.newEmail} for your ${ctx.appName} account.`, `The link is valid for ${ctx.expiresInMinutes} minutes. If you did not ask for this, ignore this email.`];
+    return {
+      subject: `Confirm your new email address for ${ctx.appName}`,
+      text: `${lines[0]}\n\n${lines[1]}\n\n${ctx.link}\n\n${lines[2]}\n`,
+      html: layout(ctx, lines, { label: "Confirm my new email", link: ctx.link! }),
+    };
+  },
+  emailChanged: (ctx) => {
+    const lines = [greeting(ctx), `Someone asked to change the email address of your ${ctx.appName} account from ${ctx.user.email} to ${ctx.newEmail}. The change takes effect once the new address is confirmed.`, `If this was not you, change your password at once: ${ctx.appUrl}`];
+    return { subject: `Your ${ctx.appName} email address is being changed`, text: `${lines.join("\n\n")}\n`, html: layout(ctx, lines) };
+  },
+};
+
+/** Settings of the notifier, resolved from the options. */
+export interface NotifierSettings {
+  appName: string;
+  appUrl: string;
+  templates: Record<TemplateName, Template>;
+  locale: (user: PublicUser) => string | undefined;
+  /** Reports a failed delivery (never thrown at the request). */
+  onError: (err: unknown, info: { template: TemplateName; to: string }) => void;
+}
+
+/**
+ * Renders and sends emails in the background. A failing mail server never fails the request
+ * that triggered the email (a registration stays a registration): the error goes to `onError`
+ * and the user can ask again. Without a mailer, nothing is sent.
+ */
+export class Notifier {
+  constructor(
+    private readonly mailer: Mailer | undefined,
+    private readonly settings: NotifierSettings,
+  ) {}
+
+  get enabled(): boolean {
+    return this.mailer !== undefined;
+  }
+
+  /** Queues one email to `to` (always an address from the user store). */
+  send(template: TemplateName, to: string, ctx: Omit<TemplateContext, "appName" | "appUrl" | "locale">): void {
+    const mailer = this.mailer;
+    if (!mailer) return;
+    void (async () => {
+      try {
+        const full: TemplateContext = { ...ctx, appName: this.settings.appName, appUrl: this.settings.appUrl, locale: this.settings.locale(ctx.user) };
+        const mail = this.settings.templates[template](full);
+        await mailer.send({ to, ...mail });
+      } catch (err) {
+        this.settings.onError(err, { template, to });
+      }
+    })();
+  }
+}

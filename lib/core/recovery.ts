@@ -1,0 +1,102 @@
+import { randomBytes } from "node:crypto";
+import { AuthError } from "../errors.js";
+import type { SessionRevoker } from "../ports/session-revoker.js";
+import type { TokenRecord, TokenStore } from "../ports/token-store.js";
+import type { UserStore } from "../ports/user-store.js";
+import type { PublicUser, UserRecord } from "../types.js";
+import { normalizeEmail } from "./emails.js";
+import type { Notifier } from "./mail.js";
+import type { Passwords } from "./passwords.js";
+import { checkPassword, type PasswordPolicy } from "./policy.js";
+import { newToken, parseToken, passwordFingerprint } from "./tokens.js";
+
+export interface RecoveryDeps {
+  users: UserStore;
+  tokens: TokenStore;
+  passwords: Passwords;
+  policy: PasswordPolicy;
+  notifier: Notifier;
+  revoker: SessionRevoker;
+  serialize: (user: UserRecord) => PublicUser;
+  now: () => number;
+  /** Lifetime of a reset link, seconds. */
+  ttl: number;
+  /** Reports a failure of the work done after answering. */
+  onBackgroundError: (err: unknown) => void;
+}
+
+/** Password reset by email: forgot-password, validate, reset. */
+export class Recovery {
+  constructor(private readonly deps: RecoveryDeps) {}
+
+  /**
+   * Starts a reset for `email` if an account has it. Resolves as soon as the account lookup is
+   * done, the same way for known and unknown emails: issuing the token and sending the mail
+   * happen after, so neither the answer nor its timing says whether the account exists.
+   */
+  async forgot(email: string, link: (token: string) => string): Promise<void> {
+    const user = await this.deps.users.findByEmail(normalizeEmail(email));
+    if (!user) {
+      // A known email costs a second store read (the user record); spend the same on an unknown one.
+      await this.deps.users.findById(randomBytes(16).toString("base64url"));
+      return;
+    }
+    this.issue(user, link).catch(this.deps.onBackgroundError);
+  }
+
+  private async issue(user: UserRecord, link: (token: string) => string): Promise<void> {
+    const { token, hash } = newToken(user.id);
+    const ttl = this.deps.ttl;
+    // One live reset token per user: this replaces (kills) any older one.
+    await this.deps.tokens.put(
+      { purpose: "reset-password", userId: user.id, hash, target: user.email, fingerprint: passwordFingerprint(user.passwordHash), expiresAt: this.deps.now() + ttl * 1000 },
+      ttl,
+    );
+    // Sent to the stored address, never to what the request typed.
+    this.deps.notifier.send("resetPassword", user.email, { user: this.deps.serialize(user), link: link(token), expiresInMinutes: ttl / 60 });
+  }
+
+  /** Resolves when the token would be accepted by `reset` now; `INVALID_TOKEN` otherwise. Consumes nothing. */
+  async validate(token: string): Promise<void> {
+    const parsed = parseToken(token);
+    if (!parsed) throw new AuthError("INVALID_TOKEN");
+    const record = await this.deps.tokens.find(parsed.userId, "reset-password", parsed.hash, this.deps.now());
+    await this.owner(record);
+  }
+
+  /**
+   * Sets a new password with a reset token: policy first (a rejected password does not burn the
+   * token), then the token is consumed atomically, the password stored, every session of the
+   * user ended, and a notice sent.
+   */
+  async reset(token: string, password: string): Promise<UserRecord> {
+    const errors = checkPassword(password, this.deps.policy);
+    if (errors.length) throw new AuthError("VALIDATION_FAILED", { errors });
+    const parsed = parseToken(token);
+    if (!parsed) throw new AuthError("INVALID_TOKEN");
+    // Check before hashing, so guessing tokens does not buy an attacker our hashing time.
+    await this.owner(await this.deps.tokens.find(parsed.userId, "reset-password", parsed.hash, this.deps.now()));
+    const passwordHash = await this.deps.passwords.hash(password);
+    // Atomic: of concurrent resets with one token, exactly one gets past this line.
+    const record = await this.deps.tokens.consume(parsed.userId, "reset-password", parsed.hash, this.deps.now());
+    const user = await this.owner(record);
+    const updated = await this.deps.users.update(user.id, { passwordHash, updatedAt: this.deps.now() });
+    if (!updated) throw new AuthError("INVALID_TOKEN");
+    // A pending email change dies with the old password too.
+    await this.deps.tokens.revoke(user.id, ["change-email"]);
+    await this.deps.revoker.revokeAll(user.id);
+    this.deps.notifier.send("passwordChanged", updated.email, { user: this.deps.serialize(updated) });
+    return updated;
+  }
+
+  /** The user a reset token belongs to, if the token is still good: same password as when issued. */
+  private async owner(record: TokenRecord | null): Promise<UserRecord> {
+    if (!record) throw new AuthError("INVALID_TOKEN");
+    const user = await this.deps.users.findById(record.userId);
+    // A reset token dies when the password changes by any path (fingerprint) or the email changes.
+    if (!user || user.email !== record.target || passwordFingerprint(user.passwordHash) !== record.fingerprint) {
+      throw new AuthError("INVALID_TOKEN");
+    }
+    return user;
+  }
+}
