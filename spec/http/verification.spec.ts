@@ -118,7 +118,7 @@ describe("email verification", () => {
   });
 
   it("builds links from appUrl, never from a forged Host or X-Forwarded-Host", async () => {
-    const t = await app({}, undefined);
+    const t = await app();
     t.app.set("trust proxy", true);
     await request(t.app)
       .post("/auth/register")
