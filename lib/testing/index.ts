@@ -3,3 +3,4 @@
  */
 export { userStoreConformance } from "./user-store-conformance.js";
 export { passwordHasherConformance } from "./password-hasher-conformance.js";
+export { tokenStoreConformance } from "./token-store-conformance.js";

@@ -1,9 +1,5 @@
 import { expect } from "chai";
-import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Cluster, Redis } from "ioredis";
 import { isAuthError } from "../../lib/errors.js";
 import { MemoryUserStore } from "../../lib/adapters/memory-user-store.js";
@@ -12,7 +8,8 @@ import type { RedisClient } from "../../lib/adapters/redis-call.js";
 import type { UserStore } from "../../lib/ports/user-store.js";
 import type { NewUser } from "../../lib/types.js";
 import { userStoreConformance } from "../../lib/testing/index.js";
-import { FAIL_FAST, OwnRedis, freePort, testRedis, type TestRedis } from "../helpers/redis.js";
+import { startCluster, type LocalCluster } from "../helpers/cluster.js";
+import { FAIL_FAST, OwnRedis, testRedis, type TestRedis } from "../helpers/redis.js";
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 let counter = 0;
@@ -303,72 +300,5 @@ async function expectConsistent(client: RedisClient, prefix: string): Promise<vo
     const owned = emailOf.get(id);
     expect(owned, `${key} points to a missing user`).to.not.equal(undefined);
     expect(key, `${key} points to a user with another email`).to.equal(`${prefix}{e:${sha256(owned!)}}:email`);
-  }
-}
-
-interface LocalCluster {
-  ports: number[];
-  stop(): Promise<void>;
-}
-
-/** A throwaway cluster of `size` masters (no replicas) on loopback, owned by this spec. */
-async function startCluster(size: number): Promise<LocalCluster> {
-  const dir = await mkdtemp(join(tmpdir(), "gatehouse-cluster-"));
-  const ports: number[] = [];
-  const children: ChildProcess[] = [];
-  const admins: Redis[] = [];
-  const stop = async () => {
-    for (const admin of admins) admin.disconnect();
-    await Promise.all(
-      children.map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null) return resolve();
-            child.once("exit", () => resolve());
-            child.kill("SIGKILL");
-          }),
-      ),
-    );
-    await rm(dir, { recursive: true, force: true });
-  };
-  try {
-    for (let i = 0; i < size; i++) {
-      const port = await freePort();
-      ports.push(port);
-      const child = spawn(
-        "redis-server",
-        [
-          "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-          "--cluster-enabled", "yes", "--cluster-config-file", join(dir, `nodes-${port}.conf`),
-          "--cluster-node-timeout", "2000", "--dir", dir,
-        ],
-        { stdio: "ignore" },
-      );
-      child.on("error", () => {});
-      children.push(child);
-    }
-    for (const port of ports) {
-      const admin = new Redis(port, "127.0.0.1", { retryStrategy: (n) => (n > 50 ? null : 100), maxRetriesPerRequest: null });
-      admin.on("error", () => {});
-      admins.push(admin);
-      await admin.ping();
-    }
-    const per = Math.ceil(16384 / size);
-    for (const [i, admin] of admins.entries()) {
-      await admin.call("CLUSTER", "ADDSLOTSRANGE", String(i * per), String(Math.min(16383, (i + 1) * per - 1)));
-      await admin.call("CLUSTER", "SET-CONFIG-EPOCH", String(i + 1));
-    }
-    for (const port of ports.slice(1)) await admins[0]!.call("CLUSTER", "MEET", "127.0.0.1", String(port));
-    const deadline = Date.now() + 15_000;
-    for (const admin of admins) {
-      while (!String(await admin.call("CLUSTER", "INFO")).includes("cluster_state:ok")) {
-        if (Date.now() > deadline) throw new Error("the cluster did not come up");
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-    return { ports, stop };
-  } catch (err) {
-    await stop();
-    throw err;
   }
 }
