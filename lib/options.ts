@@ -5,7 +5,7 @@ import type { UserStore } from "./ports/user-store.js";
 import type { SessionIndex } from "./ports/session-index.js";
 import type { Mailer } from "./ports/mailer.js";
 import type { TokenStore } from "./ports/token-store.js";
-import type { PublicUser, UserRecord } from "./types.js";
+import type { AuthEvent, AuthEvents, PublicUser, UserRecord } from "./types.js";
 import { DEFAULT_TEMPLATES, type Template, type TemplateName } from "./core/mail.js";
 
 /** The part of a nodemailer transport Gatehouse uses (`nodemailer.createTransport(...)`). */
@@ -16,11 +16,17 @@ export interface MailTransport {
 /** Builds the link a user follows from an email, given the token. */
 export type LinkBuilder = (token: string) => string;
 
-/** Callbacks for the app (audit logs, metrics). A hook that throws is reported, never fails the request. */
-export interface AuthHooks {
+/**
+ * Callbacks for the app (audit logs, metrics), called after the change they report is complete.
+ * A hook that throws or rejects is reported through `logger.error`; it never fails the request
+ * or undoes anything.
+ */
+export type AuthHooks = {
+  [K in keyof AuthEvents]?: (event: AuthEvent<K>) => void | Promise<void>;
+} & {
   /** An email could not be sent (the request that caused it succeeded anyway). */
-  onMailError?: (err: unknown, info: { template: TemplateName; to: string }) => void;
-}
+  onMailError?: (err: unknown, info: { template: TemplateName; to: string }) => void | Promise<void>;
+};
 
 /** Where Gatehouse reports what an operator should see. Defaults to `console`. */
 export interface Logger {

@@ -64,3 +64,22 @@ export interface SessionMeta {
   /** Set once the session was written; a written session is never re-created by a later write. */
   persisted?: boolean;
 }
+
+/** The events Gatehouse reports through `hooks`, each with the request's `ip` and `userAgent`. */
+export interface AuthEvents {
+  onRegister: { user: PublicUser };
+  onLogin: { user: PublicUser };
+  /** `email` is the normalized address that was tried (it may belong to no account). */
+  onLoginFailed: { email: string };
+  onLogout: { user: PublicUser };
+  onEmailVerified: { user: PublicUser };
+  onPasswordReset: { user: PublicUser };
+  onPasswordChanged: { user: PublicUser };
+  onEmailChanged: { user: PublicUser; oldEmail: string };
+  onAccountDeleted: { user: PublicUser };
+  /** `count` sessions of the user were ended from the session list. */
+  onSessionRevoked: { user: PublicUser; count: number };
+}
+
+/** The payload a hook receives. */
+export type AuthEvent<K extends keyof AuthEvents> = AuthEvents[K] & RequestContext;

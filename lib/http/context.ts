@@ -1,10 +1,11 @@
 import session from "express-session";
-import type { RequestHandler } from "express";
+import type { Request, RequestHandler } from "express";
 import type { ResolvedOptions } from "../options.js";
 import type { PasswordHasher } from "../ports/password-hasher.js";
 import type { UserStore } from "../ports/user-store.js";
-import type { PublicUser, UserRecord } from "../types.js";
+import type { AuthEvents, PublicUser, UserRecord } from "../types.js";
 import { Accounts, toPublicUser } from "../core/accounts.js";
+import { Account } from "../core/account.js";
 import { COMMON_PASSWORDS } from "../core/common-passwords.js";
 import { Limiter } from "../core/limiter.js";
 import { Passwords } from "../core/passwords.js";
@@ -33,6 +34,7 @@ export interface HttpContext {
   users: UserStore;
   passwords: Passwords;
   accounts: Accounts;
+  account: Account;
   tokens: TokenStore;
   notifier: Notifier;
   verification: Verification;
@@ -49,6 +51,17 @@ export interface HttpContext {
   signedIn: RequestHandler;
   /** Reports a failure of work done after the answer was sent. */
   report: (what: string) => (err: unknown) => void;
+  /** Calls the app's hook for an event, with the request's ip and user agent; never throws. */
+  emit: <K extends keyof AuthEvents>(name: K, req: Request, event: AuthEvents[K]) => void;
+}
+
+/** Calls a hook so that neither a throw nor a rejection reaches the caller. */
+function safely(what: string, report: (what: string) => (err: unknown) => void, call: () => unknown): void {
+  try {
+    Promise.resolve(call()).catch(report(what));
+  } catch (err) {
+    report(what)(err);
+  }
 }
 
 let warnedNoArgon2 = false;
@@ -99,11 +112,7 @@ export function createContext(opts: ResolvedOptions): HttpContext {
     locale: opts.mail.locale,
     onError: (err, info) => {
       opts.logger.error(`gatehouse: could not send the ${info.template} email`, err);
-      try {
-        opts.hooks.onMailError?.(err, info);
-      } catch (hookErr) {
-        report("the onMailError hook")(hookErr);
-      }
+      safely("the onMailError hook", report, () => opts.hooks.onMailError?.(err, info));
     },
   });
   const verification = new Verification({ users, tokens, notifier, serialize, now: opts.now, ttl: opts.tokens.verifyEmailTtl });
@@ -119,11 +128,13 @@ export function createContext(opts: ResolvedOptions): HttpContext {
     ttl: opts.tokens.resetPasswordTtl,
     onBackgroundError: report("issuing a password reset"),
   });
+  const account = new Account({ users, tokens, passwords, policy, notifier, revoker: sessions, serialize, now: opts.now, changeEmailTtl: opts.tokens.changeEmailTtl });
   return {
     opts,
     users,
     passwords,
     accounts,
+    account,
     tokens,
     notifier,
     verification,
@@ -136,5 +147,11 @@ export function createContext(opts: ResolvedOptions): HttpContext {
     optionalUser,
     signedIn: requireUser({ verifiedEmail: false }),
     report,
+    emit: (name, req, event) => {
+      const hook = opts.hooks[name] as ((e: unknown) => unknown) | undefined;
+      if (!hook) return;
+      const context = { ip: req.ip, userAgent: req.get("user-agent") };
+      safely(`the ${name} hook`, report, () => hook({ ...event, ...context }));
+    },
   };
 }

@@ -5,7 +5,9 @@ import type { UserStore } from "../ports/user-store.js";
 import { createContext } from "./context.js";
 import { errorHandler } from "./problem.js";
 import type { RequireUser } from "./require-user.js";
-import { accountRoutes } from "./routes/accounts.js";
+import { accountRoutes } from "./routes/account.js";
+import { accountsRoutes } from "./routes/accounts.js";
+import { sessionRoutes } from "./routes/sessions.js";
 import { recoveryRoutes } from "./routes/recovery.js";
 import { verificationRoutes } from "./routes/verification.js";
 
@@ -45,9 +47,11 @@ export function authRouter(options: AuthOptions): AuthRouter {
     ctx.csrf.check(req);
     next();
   });
-  accountRoutes(router, ctx);
+  accountsRoutes(router, ctx);
   verificationRoutes(router, ctx);
   recoveryRoutes(router, ctx);
+  accountRoutes(router, ctx);
+  sessionRoutes(router, ctx);
   router.use(() => {
     throw new AuthError("NOT_FOUND");
   });

@@ -24,6 +24,14 @@ function endpoints(cookie: string, csrf: string) {
     { name: "POST /forgot-password", send: (app: TestApp["app"]) => request(app).post("/auth/forgot-password").send({ email: "who@example.com" }) },
     { name: "POST /forgot-password/validate", send: (app: TestApp["app"]) => request(app).post("/auth/forgot-password/validate").send({ token: TOKEN }) },
     { name: "POST /reset-password", send: (app: TestApp["app"]) => request(app).post("/auth/reset-password").send({ token: TOKEN, password: "a new pass phrase" }) },
+    { name: "POST /account/change-password", send: (app: TestApp["app"]) => request(app).post("/auth/account/change-password").set("Cookie", cookie).set("X-CSRF-Token", csrf).send({ currentPassword: PASSWORD, newPassword: "a new pass phrase" }) },
+    { name: "POST /account/change-email", send: (app: TestApp["app"]) => request(app).post("/auth/account/change-email").set("Cookie", cookie).set("X-CSRF-Token", csrf).send({ newEmail: "new@example.com", password: PASSWORD }) },
+    { name: "GET /account/confirm-email-change", send: (app: TestApp["app"]) => request(app).get(`/auth/account/confirm-email-change?token=${TOKEN}`) },
+    { name: "POST /account/confirm-email-change", send: (app: TestApp["app"]) => request(app).post("/auth/account/confirm-email-change").send({ token: TOKEN }) },
+    { name: "DELETE /account", send: (app: TestApp["app"]) => request(app).delete("/auth/account").set("Cookie", cookie).set("X-CSRF-Token", csrf).send({ password: PASSWORD }) },
+    { name: "GET /sessions", send: (app: TestApp["app"]) => request(app).get("/auth/sessions").set("Cookie", cookie) },
+    { name: "DELETE /sessions/:id", send: (app: TestApp["app"]) => request(app).delete("/auth/sessions/abc").set("Cookie", cookie).set("X-CSRF-Token", csrf) },
+    { name: "DELETE /sessions", send: (app: TestApp["app"]) => request(app).delete("/auth/sessions").set("Cookie", cookie).set("X-CSRF-Token", csrf) },
     { name: "optionalUser GET /api/maybe", send: (app: TestApp["app"]) => request(app).get("/api/maybe").set("Cookie", cookie) },
   ];
 }

@@ -167,7 +167,11 @@ describe("email verification", () => {
     const t = await makeApp({
       mailer: nodemailer.createTransport({ host: "127.0.0.1", port: await freePort(), connectionTimeout: 1000 }),
       logger: { warn() {}, error: (m: string) => errors.push(m) },
-      hooks: { onMailError: (_e: unknown, info: { template: string; to: string }) => hooked.push(`${info.template} ${info.to}`) },
+      hooks: {
+        onMailError: (_e: unknown, info: { template: string; to: string }) => {
+          hooked.push(`${info.template} ${info.to}`);
+        },
+      },
     });
     const res = await request(t.app).post("/auth/register").send({ email: "nosmtp@example.com", password: PASSWORD });
     expect(res.status).to.equal(201);

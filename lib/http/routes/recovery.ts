@@ -5,7 +5,7 @@ import { linksFor } from "../links.js";
 
 /** POST /forgot-password, /forgot-password/validate, /reset-password. The rules live in core/recovery.ts. */
 export function recoveryRoutes(router: Router, ctx: HttpContext): void {
-  const { recovery, body, opts } = ctx;
+  const { recovery, body, serialize, emit, opts } = ctx;
 
   router.post("/forgot-password", body, async (req, res) => {
     const input = await validate(req, [emailField()]);
@@ -22,7 +22,8 @@ export function recoveryRoutes(router: Router, ctx: HttpContext): void {
 
   router.post("/reset-password", body, async (req, res) => {
     const input = await validate(req, [tokenField(), passwordField()]);
-    await recovery.reset(input.token as string, input.password as string);
+    const user = await recovery.reset(input.token as string, input.password as string);
+    emit("onPasswordReset", req, { user: serialize(user) });
     res.status(204).end();
   });
 }

@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import session from "express-session";
 import type { Request, RequestHandler, Response } from "express";
 import { AuthError } from "../../errors.js";
@@ -14,6 +15,17 @@ declare module "express-session" {
   interface SessionData {
     gh?: SessionMeta;
   }
+}
+
+/** A session as `GET /sessions` lists it. */
+export interface SessionInfo {
+  /** An opaque handle for `DELETE /sessions/:id` (not the session id). */
+  id: string;
+  createdAt: string;
+  lastSeenAt: string;
+  ip: string | null;
+  userAgent: string | null;
+  current: boolean;
 }
 
 /** Marks a request whose session was already loaded, so nested use (router + requireUser) loads once. */
@@ -96,18 +108,20 @@ export class SessionStrategy implements SessionRevoker {
    * Moves the signed-in session to a new id, keeping its sign-in time (refresh never extends
    * the absolute timeout); the old id is dead. Returns the fresh user and CSRF token.
    */
-  async rotate(req: Request): Promise<{ user: PublicUser; csrfToken: string }> {
+  async rotate(req: Request, changed?: UserRecord): Promise<{ user: PublicUser; csrfToken: string }> {
     const meta = req.session.gh;
     if (!meta) throw new AuthError("UNAUTHENTICATED");
-    const user = await this.deps.users.findById(meta.uid);
-    if (!user || !stillValid(meta, user)) {
+    // `changed`: the user whose password this very request just changed; else re-read and check.
+    const user = changed ?? (await this.deps.users.findById(meta.uid));
+    if (!user || (!changed && !stillValid(meta, user))) {
       await this.end(req);
       throw new AuthError("UNAUTHENTICATED");
     }
     const oldId = req.sessionID;
     await this.regenerate(req);
     const now = this.deps.opts.now();
-    const csrfToken = await this.establish(req, { ...meta, user: this.deps.serialize(user), seenAt: now, persisted: undefined });
+    const fresh = { ...meta, user: this.deps.serialize(user), seenAt: now, pwd: passwordFingerprint(user.passwordHash), persisted: undefined };
+    const csrfToken = await this.establish(req, fresh);
     await this.forget(meta.uid, oldId);
     return { user: req.session.gh!.user, csrfToken };
   }
@@ -126,16 +140,59 @@ export class SessionStrategy implements SessionRevoker {
    * Ends every session of the user but `keep` (revocation after a password change or reset).
    * Sessions are found through the per-user index; each is deleted from the store.
    */
-  async revokeAll(userId: string, keep?: string): Promise<void> {
-    const ids = await this.deps.index.list(userId, this.deps.opts.now());
+  async revokeAll(userId: string, keep?: string): Promise<number> {
+    const ids = (await this.deps.index.list(userId, this.deps.opts.now())).filter((id) => id !== keep);
     await Promise.all(
-      ids
-        .filter((id) => id !== keep)
-        .map(async (id) => {
-          await call((cb) => this.deps.store.destroy(id, cb));
-          await this.deps.index.remove(userId, id);
-        }),
+      ids.map(async (id) => {
+        await call((cb) => this.deps.store.destroy(id, cb));
+        await this.deps.index.remove(userId, id);
+      }),
     );
+    return ids.length;
+  }
+
+  /** The opaque handle of a session in listings: never the session id itself. */
+  private handle(sessionId: string): string {
+    return createHmac("sha256", this.deps.opts.secrets[0]!).update(`session-handle:${sessionId}`).digest("base64url").slice(0, 22);
+  }
+
+  /** The signed-in user's live sessions, newest first, with `current` on this request's. */
+  async list(req: Request): Promise<SessionInfo[]> {
+    const meta = req.session.gh!;
+    const now = this.deps.opts.now();
+    const ids = await this.deps.index.list(meta.uid, now);
+    const found = await Promise.all(
+      ids.map(async (id) => {
+        const data = id === req.sessionID ? req.session : await this.read(id);
+        const m = (data as { gh?: SessionMeta } | null)?.gh;
+        if (!m || m.uid !== meta.uid) {
+          // Gone (logged out, expired) or never finished: repair the index.
+          await this.forget(meta.uid, id);
+          return null;
+        }
+        if (sessionExpired(m, now, this.deps.opts.session) || m.pwd !== meta.pwd) return null;
+        return { id: this.handle(id), createdAt: new Date(m.createdAt).toISOString(), lastSeenAt: new Date(m.seenAt).toISOString(), ip: m.ip ?? null, userAgent: m.userAgent ?? null, current: id === req.sessionID };
+      }),
+    );
+    return found.filter((s): s is SessionInfo => s !== null).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
+  /**
+   * Ends one session of the signed-in user, named by its handle; `NOT_FOUND` for a handle that
+   * is not one of theirs. Ending the current session signs this request out.
+   */
+  async revokeOne(req: Request, res: Response, handle: string): Promise<void> {
+    const meta = req.session.gh!;
+    const ids = await this.deps.index.list(meta.uid, this.deps.opts.now());
+    const id = ids.find((candidate) => this.handle(candidate) === handle);
+    if (!id) throw new AuthError("NOT_FOUND");
+    if (id === req.sessionID) return this.signOut(req, res);
+    await call((cb) => this.deps.store.destroy(id, cb));
+    await this.forget(meta.uid, id);
+  }
+
+  private read(id: string): Promise<session.SessionData | null | undefined> {
+    return new Promise((resolve, reject) => this.deps.store.get(id, (err, data) => (err ? reject(err) : resolve(data))));
   }
 
   /** Updates the current session's copy of the user (after a change made in this request). */
