@@ -1,18 +1,23 @@
 /**
- * The Gatehouse example app: the router at /auth, a protected GET /api/profile.
+ * The Gatehouse example app: a page at / to click through every flow, the router at /auth, a
+ * protected GET /api/profile.
  *
  *   npm run example            # on REDIS_URL (default redis://127.0.0.1:6379)
  *
  * Environment: PORT (3000), REDIS_URL, AUTH_SECRET (>= 32 bytes; a random one per start if
- * unset), APP_URL (http://localhost:PORT), AUTH_MODE (session).
+ * unset), APP_URL (http://localhost:PORT), AUTH_MODE (session), SMTP_URL (a nodemailer URL;
+ * without it, emails are printed to the console and listed at /dev/outbox).
  */
 import { randomBytes } from "node:crypto";
-import express from "express";
+import { fileURLToPath } from "node:url";
+import express, { type Response } from "express";
 import { Redis } from "ioredis";
-import { authRouter } from "gatehouse";
+import nodemailer from "nodemailer";
+import { authRouter, type AuthOptions } from "gatehouse";
+import { ConsoleOutbox } from "./outbox.js";
 
 const port = Number(process.env.PORT ?? 3000);
-const appUrl = process.env.APP_URL ?? `http://localhost:${port}`;
+const appUrl = (process.env.APP_URL ?? `http://localhost:${port}`).replace(/\/+$/, "");
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const mode = process.env.AUTH_MODE ?? "session";
 if (mode !== "session") {
@@ -45,22 +50,65 @@ if (!redis) {
   console.warn(`Redis is not reachable at ${redisUrl}: running on in-memory stores. Data is lost when the server stops.`);
 }
 
-const auth = authRouter(redis ? { redis, secret, appUrl } : { inMemory: true, secret, appUrl });
+// Real mail through SMTP_URL; otherwise print emails and keep them for the /dev/outbox page.
+const smtpUrl = process.env.SMTP_URL;
+const outbox = smtpUrl ? undefined : new ConsoleOutbox(50);
+const mailer: NonNullable<AuthOptions["mailer"]> = smtpUrl ? nodemailer.createTransport(smtpUrl) : outbox!;
+const showOutbox = outbox !== undefined && process.env.NODE_ENV !== "production";
+
+const auth = authRouter({
+  ...(redis ? { redis } : { inMemory: true }),
+  secret,
+  appUrl,
+  mailer,
+  mail: {
+    appName: "Gatehouse example",
+    links: {
+      // Both pages are this app's index.html, which reads the token and posts it to the router.
+      resetPassword: (t) => `${appUrl}/reset-password?token=${encodeURIComponent(t)}`,
+      confirmEmailChange: (t) => `${appUrl}/confirm-email?token=${encodeURIComponent(t)}`,
+    },
+  },
+  // The verification link (GET /auth/verify-email) lands on the page with ?status=verified|invalid.
+  verifyEmailRedirect: "/",
+});
+
+const publicDir = fileURLToPath(new URL("./public/", import.meta.url));
+
+/** Headers for the page: no external resources, and no token-bearing URL in any Referer. */
+function pageHeaders(res: Response): void {
+  res.setHeader("Referrer-Policy", "no-referrer");
+  res.setHeader("X-Content-Type-Options", "nosniff");
+  res.setHeader(
+    "Content-Security-Policy",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  );
+}
 
 const app = express();
 app.use("/auth", auth);
 app.get("/api/profile", auth.requireUser, (req, res) => {
   res.json({ user: req.user });
 });
-app.get("/", (_req, res) => {
-  res.type("text/plain").send(usage());
+
+// The emailed links for reset and email change open the same page, which shows the right form.
+app.get(["/reset-password", "/confirm-email"], (_req, res) => {
+  pageHeaders(res);
+  res.setHeader("Cache-Control", "no-store");
+  res.sendFile("index.html", { root: publicDir });
 });
+if (showOutbox) app.get("/dev/outbox", outbox!.page());
+app.use(express.static(publicDir, { setHeaders: pageHeaders }));
 
 function usage(): string {
-  const base = `http://localhost:${port}`;
+  const base = appUrl;
   return `Gatehouse example (${redis ? `Redis at ${redisUrl}` : "in-memory stores"}, ${mode} mode)
 
-Try it with curl (a cookie jar keeps the session):
+Open ${base}/ in a browser to register, sign in, verify your email, reset your password,
+change password or email, and manage sessions.
+${smtpUrl ? `Emails go out through SMTP_URL.` : `Emails are printed here${showOutbox ? ` and listed at ${base}/dev/outbox` : ""} (set SMTP_URL to send them).`}
+
+Or try it with curl (a cookie jar keeps the session):
 
   curl -i -X POST ${base}/auth/register -H 'Content-Type: application/json' \\
        -d '{"email":"ada@example.com","password":"correct horse battery staple"}'
@@ -74,10 +122,6 @@ Try it with curl (a cookie jar keeps the session):
 }
 
 app.listen(port, () => {
-  console.log(`Gatehouse example listening on ${base()}\n`);
+  console.log(`Gatehouse example listening on http://localhost:${port} (APP_URL ${appUrl})\n`);
   console.log(usage());
 });
-
-function base(): string {
-  return `http://localhost:${port}`;
-}
