@@ -1,4 +1,5 @@
 import { availableParallelism } from "node:os";
+import { createPrivateKey, createPublicKey, createHmac, type KeyObject } from "node:crypto";
 import type { Cluster, Redis } from "ioredis";
 import type { PasswordHasher } from "./ports/password-hasher.js";
 import type { UserStore } from "./ports/user-store.js";
@@ -53,7 +54,28 @@ export interface AuthOptions {
    */
   appUrl: string;
   /** `"session"` (server-side sessions, cookies) or `"jwt"` (bearer tokens). @default "session" */
-  mode?: "session";
+  mode?: "session" | "jwt";
+  /** JWT mode settings. */
+  jwt?: {
+    /** Signature algorithm; the only one accepted on verification. @default "HS256" (a key derived from `secret`) */
+    algorithm?: "HS256" | "RS256" | "EdDSA";
+    /**
+     * Key pairs for RS256 / EdDSA (PEM strings or KeyObjects), each with a `kid`. The first one with
+     * a private key signs; all verify and are served at `GET /.well-known/jwks.json`. Rotate by
+     * putting a new key first and removing the old one once its tokens have expired.
+     */
+    keys?: { kid: string; privateKey?: string | KeyObject; publicKey: string | KeyObject }[];
+    /** Access token lifetime. @default 900 (15 min) */
+    accessTtl?: number;
+    /** Refresh token family lifetime, absolute (rotation does not extend it). @default 2592000 (30 days) */
+    refreshTtl?: number;
+    /** A refresh token reused within this many seconds of its rotation gets the same successor (two tabs); later, reuse revokes the family. @default 10 */
+    refreshGrace?: number;
+    /** `iss` of issued tokens and the only accepted one. @default the origin of `appUrl` */
+    issuer?: string;
+    /** `aud` of issued tokens and the only accepted one. @default the origin of `appUrl` */
+    audience?: string;
+  };
   /**
    * Keep everything in this process's memory instead of Redis: for demos and tests only; data is
    * lost on restart and nothing is shared between processes. @default false
@@ -173,7 +195,18 @@ export interface ResolvedOptions {
   secrets: string[];
   appUrl: URL;
   allowedOrigins: Set<string>;
-  mode: "session";
+  mode: "session" | "jwt";
+  jwt: {
+    algorithm: "HS256" | "RS256" | "EdDSA";
+    /** Verification keys by kid; `signing` names the one that signs. */
+    keys: { kid: string; signKey: KeyObject | Uint8Array | undefined; verifyKey: KeyObject | Uint8Array }[];
+    signingKid: string;
+    accessTtl: number;
+    refreshTtl: number;
+    refreshGrace: number;
+    issuer: string;
+    audience: string;
+  };
   keyPrefix: string;
   redisTimeoutMs: number;
   userStore: UserStore | undefined;
@@ -271,7 +304,8 @@ export function resolveOptions(input: AuthOptions): ResolvedOptions {
   const appUrl = origin(o.appUrl, "appUrl");
 
   const mode = o.mode ?? "session";
-  if (mode !== "session") fail(`mode must be "session" (got ${JSON.stringify(mode)}).`);
+  if (mode !== "session" && mode !== "jwt") fail(`mode must be "session" or "jwt" (got ${JSON.stringify(mode)}).`);
+  const jwt = resolveJwt(plainObject(o.jwt, "jwt"), secrets, appUrl);
 
   const inMemory = bool(o.inMemory, "inMemory", false);
   if (!inMemory && (typeof o.redis !== "object" || o.redis === null || typeof (o.redis as { get?: unknown }).get !== "function")) {
@@ -364,6 +398,7 @@ export function resolveOptions(input: AuthOptions): ResolvedOptions {
     appUrl,
     allowedOrigins,
     mode,
+    jwt,
     keyPrefix,
     redisTimeoutMs: positiveInt(o.redisTimeoutMs, "redisTimeoutMs", 1500),
     userStore: o.userStore,
@@ -404,5 +439,55 @@ export function resolveOptions(input: AuthOptions): ResolvedOptions {
     hooks,
     now: o.now ?? Date.now,
     logger,
+  };
+}
+
+/** JWT keys and lifetimes. HS256 keys are derived from each secret (a key per purpose, not the cookie secret itself). */
+function resolveJwt(j: Record<string, unknown>, secrets: string[], appUrl: URL): ResolvedOptions["jwt"] {
+  const algorithm = j.algorithm ?? "HS256";
+  if (algorithm !== "HS256" && algorithm !== "RS256" && algorithm !== "EdDSA") fail('jwt.algorithm must be "HS256", "RS256" or "EdDSA".');
+  let keys: ResolvedOptions["jwt"]["keys"];
+  if (algorithm === "HS256") {
+    if (j.keys !== undefined) fail("jwt.keys is for RS256 and EdDSA; HS256 derives its keys from `secret` (rotate the secret array instead).");
+    keys = secrets.map((secret) => {
+      const key = createHmac("sha256", secret).update("gatehouse/jwt/hs256").digest();
+      return { kid: `hs-${createHmac("sha256", key).update("kid").digest("base64url").slice(0, 10)}`, signKey: new Uint8Array(key), verifyKey: new Uint8Array(key) };
+    });
+  } else {
+    if (!Array.isArray(j.keys) || j.keys.length === 0) fail(`jwt.keys is required for ${algorithm}: [{ kid, privateKey, publicKey }] (PEM strings or KeyObjects).`);
+    const expected = algorithm === "RS256" ? "rsa" : "ed25519";
+    keys = (j.keys as { kid?: unknown; privateKey?: unknown; publicKey?: unknown }[]).map((k, i) => {
+      if (typeof k?.kid !== "string" || k.kid.length === 0 || k.kid.length > 64) fail(`jwt.keys[${i}].kid must be a string of 1 to 64 characters.`);
+      const load = (raw: unknown, isPrivate: boolean): KeyObject => {
+        try {
+          if (typeof raw === "object" && raw !== null && "asymmetricKeyType" in raw) return raw as KeyObject;
+          return isPrivate ? createPrivateKey(raw as string) : createPublicKey(raw as string);
+        } catch {
+          fail(`jwt.keys[${i}].${isPrivate ? "privateKey" : "publicKey"} is not a valid PEM key or KeyObject.`);
+        }
+      };
+      const verifyKey = load(k.publicKey, false);
+      const signKey = k.privateKey === undefined ? undefined : load(k.privateKey, true);
+      for (const key of [verifyKey, signKey]) {
+        if (key && key.asymmetricKeyType !== expected) fail(`jwt.keys[${i}] is a ${key.asymmetricKeyType} key; ${algorithm} needs ${expected} keys.`);
+      }
+      return { kid: k.kid, signKey, verifyKey };
+    });
+    if (new Set(keys.map((k) => k.kid)).size !== keys.length) fail("jwt.keys must have distinct kids.");
+  }
+  const signing = keys.find((k) => k.signKey);
+  if (!signing) fail("jwt.keys needs at least one key with a privateKey to sign with.");
+  const issuer = j.issuer ?? appUrl.origin;
+  const audience = j.audience ?? appUrl.origin;
+  if (typeof issuer !== "string" || typeof audience !== "string") fail("jwt.issuer and jwt.audience must be strings.");
+  return {
+    algorithm,
+    keys,
+    signingKid: signing.kid,
+    accessTtl: positiveInt(j.accessTtl, "jwt.accessTtl", 900),
+    refreshTtl: positiveInt(j.refreshTtl, "jwt.refreshTtl", 2592000),
+    refreshGrace: positiveInt(j.refreshGrace, "jwt.refreshGrace", 10, 0),
+    issuer,
+    audience,
   };
 }

@@ -79,6 +79,8 @@ export interface AuthEvents {
   onAccountDeleted: { user: PublicUser };
   /** `count` sessions of the user were ended from the session list. */
   onSessionRevoked: { user: PublicUser; count: number };
+  /** JWT mode: a refresh token was replayed after its grace window; its whole family was ended. */
+  onRefreshReuse: { userId: string };
 }
 
 /** The payload a hook receives. */

@@ -36,3 +36,9 @@ export function redisCall<T>(op: Promise<T>, timeoutMs: number): Promise<T> {
 function unavailable(cause: unknown): AuthError {
   return new AuthError("SERVICE_UNAVAILABLE", { retryAfter: 1, cause });
 }
+
+/** Runs a Lua script on `keys` (all of one hash tag, for a Cluster) with string arguments. */
+export function evalScript(redis: RedisClient, script: string, keys: string[], args: string[]): Promise<unknown> {
+  const run = redis.eval.bind(redis) as (script: string, numKeys: number, ...rest: string[]) => Promise<unknown>;
+  return run(script, keys.length, ...keys, ...args);
+}

@@ -24,9 +24,16 @@ import { RedisSessionIndex } from "../adapters/redis-session-index.js";
 import { RedisSessionStore } from "../adapters/redis-session-store.js";
 import { RedisUserStore } from "../adapters/redis-user-store.js";
 import { Csrf } from "./csrf.js";
-import { jsonBody } from "./input.js";
+import { formOrJsonBody, jsonBody } from "./input.js";
 import { userGuards, type RequireUser } from "./require-user.js";
 import { SessionStrategy } from "./strategies/session.js";
+import { JwtStrategy } from "./strategies/jwt.js";
+import type { Strategy } from "./strategies/strategy.js";
+import { RefreshTokens } from "../core/refresh-tokens.js";
+import { JoseAccessTokens } from "../adapters/jose-access-tokens.js";
+import { MemoryRefreshStore } from "../adapters/memory-refresh-store.js";
+import { RedisRefreshStore } from "../adapters/redis-refresh-store.js";
+import type { AccessTokens } from "../ports/access-tokens.js";
 
 /** Everything the routes use, wired once per `authRouter()`. */
 export interface HttpContext {
@@ -39,11 +46,16 @@ export interface HttpContext {
   notifier: Notifier;
   verification: Verification;
   recovery: Recovery;
-  sessions: SessionStrategy;
+  /** Sessions or bearer tokens, per `mode`. */
+  strategy: Strategy;
+  /** JWT mode's access tokens (for the JWKS endpoint). */
+  accessTokens: AccessTokens | undefined;
   csrf: Csrf;
   serialize: (user: UserRecord) => PublicUser;
   /** The JSON body parser, for routes that take a body. */
   body: RequestHandler;
+  /** JSON or form bodies (`POST /token`). */
+  formOrJsonBody: RequestHandler;
   /** The app-facing guard (honours `requireVerifiedEmail`). */
   requireUser: RequireUser;
   optionalUser: RequestHandler;
@@ -79,16 +91,41 @@ function hashers(opts: ResolvedOptions): { primary: PasswordHasher; others: Pass
   return { primary: bcrypt, others: [] };
 }
 
-export function createContext(opts: ResolvedOptions): HttpContext {
+/** Sessions (express-session on Redis) or bearer tokens (jose + refresh families on Redis), per `mode`. */
+function createStrategy(
+  opts: ResolvedOptions,
+  users: UserStore,
+  csrf: Csrf,
+  serialize: (user: UserRecord) => PublicUser,
+  onReuse: (req: Request, userId: string) => void,
+): { strategy: Strategy; accessTokens: AccessTokens | undefined } {
   const { redis, keyPrefix, redisTimeoutMs: timeoutMs } = opts;
-  if (!redis) opts.logger.warn("gatehouse: inMemory is on: users and sessions live in this process only and are lost when it stops.");
-  const users = opts.userStore ?? (redis ? new RedisUserStore(redis, { keyPrefix, timeoutMs }) : new MemoryUserStore());
+  if (opts.mode === "jwt") {
+    const store = redis ? new RedisRefreshStore(redis, { keyPrefix, timeoutMs }) : new MemoryRefreshStore();
+    const accessTokens = new JoseAccessTokens({ ...opts.jwt, ttl: opts.jwt.accessTtl });
+    const refresh = new RefreshTokens({ store, users, serialize, now: opts.now, ttl: opts.jwt.refreshTtl, grace: opts.jwt.refreshGrace });
+    return { strategy: new JwtStrategy({ opts, access: accessTokens, refresh, store, serialize, onReuse }), accessTokens };
+  }
   const index =
     opts.sessionIndex ??
     (redis ? new RedisSessionIndex(redis, { keyPrefix, timeoutMs, ttlSeconds: opts.session.absoluteTimeout }) : new MemorySessionIndex());
   const ttl = (sess: session.SessionData) => sessionTtl(sess.gh, opts.now(), opts.session);
   const store = redis ? new RedisSessionStore(redis, { prefix: `${keyPrefix}sess:`, ttl, timeoutMs }) : new session.MemoryStore();
+  return { strategy: new SessionStrategy({ opts, store, users, index, csrf, serialize }), accessTokens: undefined };
+}
 
+export function createContext(opts: ResolvedOptions): HttpContext {
+  const { redis, keyPrefix, redisTimeoutMs: timeoutMs } = opts;
+  if (!redis) opts.logger.warn("gatehouse: inMemory is on: users and sessions live in this process only and are lost when it stops.");
+  const report = (what: string) => (err: unknown) => opts.logger.error(`gatehouse: ${what} failed`, err);
+  const emit: HttpContext["emit"] = (name, req, event) => {
+    const hook = opts.hooks[name] as ((e: unknown) => unknown) | undefined;
+    if (!hook) return;
+    const context = { ip: req.ip, userAgent: req.get("user-agent") };
+    safely(`the ${name} hook`, report, () => hook({ ...event, ...context }));
+  };
+
+  const users = opts.userStore ?? (redis ? new RedisUserStore(redis, { keyPrefix, timeoutMs }) : new MemoryUserStore());
   const { primary, others } = hashers(opts);
   const passwords = new Passwords(primary, others, new Limiter(opts.hashing.concurrency, opts.hashing.maxQueue));
   const policy = {
@@ -99,10 +136,9 @@ export function createContext(opts: ResolvedOptions): HttpContext {
   const accounts = new Accounts({ users, passwords, policy, now: opts.now });
   const serialize = (user: UserRecord) => toPublicUser(user, opts.serializeUser);
   const csrf = new Csrf(opts.allowedOrigins);
-  const sessions = new SessionStrategy({ opts, store, users, index, csrf, serialize });
-  const { requireUser, optionalUser } = userGuards(sessions, csrf, opts.logger, opts.requireVerifiedEmail);
+  const { strategy, accessTokens } = createStrategy(opts, users, csrf, serialize, (req, userId) => emit("onRefreshReuse", req, { userId }));
+  const { requireUser, optionalUser } = userGuards(strategy, opts.logger, opts.requireVerifiedEmail);
 
-  const report = (what: string) => (err: unknown) => opts.logger.error(`gatehouse: ${what} failed`, err);
   const tokens = opts.tokenStore ?? (redis ? new RedisTokenStore(redis, { keyPrefix, timeoutMs }) : new MemoryTokenStore());
   if (!opts.mailer) opts.logger.warn("gatehouse: no mailer configured: verification and password-reset emails are not sent.");
   const notifier = new Notifier(opts.mailer, {
@@ -122,13 +158,13 @@ export function createContext(opts: ResolvedOptions): HttpContext {
     passwords,
     policy,
     notifier,
-    revoker: sessions,
+    revoker: strategy,
     serialize,
     now: opts.now,
     ttl: opts.tokens.resetPasswordTtl,
     onBackgroundError: report("issuing a password reset"),
   });
-  const account = new Account({ users, tokens, passwords, policy, notifier, revoker: sessions, serialize, now: opts.now, changeEmailTtl: opts.tokens.changeEmailTtl });
+  const account = new Account({ users, tokens, passwords, policy, notifier, revoker: strategy, serialize, now: opts.now, changeEmailTtl: opts.tokens.changeEmailTtl });
   return {
     opts,
     users,
@@ -139,19 +175,16 @@ export function createContext(opts: ResolvedOptions): HttpContext {
     notifier,
     verification,
     recovery,
-    sessions,
+    strategy,
+    accessTokens,
     csrf,
     serialize,
     body: jsonBody(opts.bodyLimit),
+    formOrJsonBody: formOrJsonBody(opts.bodyLimit),
     requireUser,
     optionalUser,
     signedIn: requireUser({ verifiedEmail: false }),
     report,
-    emit: (name, req, event) => {
-      const hook = opts.hooks[name] as ((e: unknown) => unknown) | undefined;
-      if (!hook) return;
-      const context = { ip: req.ip, userAgent: req.get("user-agent") };
-      safely(`the ${name} hook`, report, () => hook({ ...event, ...context }));
-    },
+    emit,
   };
 }

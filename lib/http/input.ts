@@ -21,6 +21,16 @@ export function jsonBody(limit: number): RequestHandler {
   };
 }
 
+/**
+ * JSON or an HTML form (`application/x-www-form-urlencoded`), for `POST /token` (OAuth clients
+ * send forms). Flat forms only: `a[b]=c` stays a plain key, never an object.
+ */
+export function formOrJsonBody(limit: number): RequestHandler {
+  const json = jsonBody(limit);
+  const form = express.urlencoded({ limit, extended: false, parameterLimit: 20 });
+  return (req, res, next) => (req.is("application/x-www-form-urlencoded") ? form(req, res, next) : json(req, res, next));
+}
+
 type Message = { code: string; message: string };
 const m = (code: string, message: string): Message => ({ code, message });
 
@@ -67,6 +77,14 @@ export function passwordField(field = "password", maxChars = 4096): ValidationCh
 /** A token from an email link: one string of bounded length (its shape is checked in core). */
 export function tokenField(field = "token"): ValidationChain {
   return requiredString(field).isLength({ min: 1, max: 256 }).withMessage(m("INVALID_LENGTH", `${field} must have 1 to 256 characters.`));
+}
+
+/** `grant_type` of `POST /token`: absent, or `password`. */
+export function grantTypeField(): ValidationChain {
+  return body("grant_type")
+    .optional()
+    .custom((v) => v === "password")
+    .withMessage(m("UNSUPPORTED_GRANT_TYPE", 'grant_type must be "password".'));
 }
 
 /** An optional display name: a string of 1 to 100 characters without control characters, or null. */

@@ -2,9 +2,8 @@ import type { RequestHandler } from "express";
 import { AuthError } from "../errors.js";
 import type { Logger } from "../options.js";
 import type { PublicUser } from "../types.js";
-import type { Csrf } from "./csrf.js";
 import { sendProblem, toAuthError } from "./problem.js";
-import type { SessionStrategy } from "./strategies/session.js";
+import type { Strategy } from "./strategies/strategy.js";
 
 declare global {
   // Express's own extension point (the one Passport uses too), so `req.user` is typed everywhere.
@@ -40,8 +39,7 @@ export interface RequireUser extends RequestHandler {
  * anonymous requests through.
  */
 export function userGuards(
-  strategy: SessionStrategy,
-  csrf: Csrf,
+  strategy: Strategy,
   logger: Logger,
   requireVerifiedEmail = false,
 ): { requireUser: RequireUser; optionalUser: RequestHandler } {
@@ -56,7 +54,7 @@ export function userGuards(
           return next();
         }
         try {
-          csrf.check(req);
+          strategy.checkCsrf(req);
         } catch (e) {
           return sendProblem(res, toAuthError(e, logger));
         }

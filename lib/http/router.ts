@@ -42,11 +42,19 @@ export function authRouter(options: AuthOptions): AuthRouter {
     res.setHeader("X-Content-Type-Options", "nosniff");
     next();
   });
-  router.use(ctx.sessions.load);
+  router.use(ctx.strategy.load);
   router.use((req, _res, next) => {
-    ctx.csrf.check(req);
+    ctx.strategy.checkCsrf(req);
     next();
   });
+  if (ctx.accessTokens) {
+    const accessTokens = ctx.accessTokens;
+    router.get("/.well-known/jwks.json", async (_req, res) => {
+      const jwks = await accessTokens.jwks();
+      if (!jwks) throw new AuthError("NOT_FOUND");
+      res.json(jwks);
+    });
+  }
   accountsRoutes(router, ctx);
   verificationRoutes(router, ctx);
   recoveryRoutes(router, ctx);

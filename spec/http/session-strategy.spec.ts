@@ -22,7 +22,7 @@ describe("session strategy", () => {
     const store = new session.MemoryStore();
     const csrf = new Csrf(opts.allowedOrigins);
     const strategy = new SessionStrategy({ opts, store, users: new MemoryUserStore(), index: new MemorySessionIndex(), csrf, serialize: (u) => toPublicUser(u) });
-    const { requireUser, optionalUser } = userGuards(strategy, csrf, opts.logger);
+    const { requireUser, optionalUser } = userGuards(strategy, opts.logger);
     const app = express();
     let handlerRan = false;
     app.get("/private", requireUser, (_req, res) => {

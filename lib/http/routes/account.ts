@@ -9,15 +9,17 @@ import { linksFor } from "../links.js";
  * /account/confirm-email-change, DELETE /account. The rules live in core/account.ts.
  */
 export function accountRoutes(router: Router, ctx: HttpContext): void {
-  const { account, sessions, serialize, body, signedIn, emit, opts } = ctx;
+  const { account, strategy, serialize, body, signedIn, emit, opts } = ctx;
 
   router.post("/account/change-password", signedIn, body, async (req, res) => {
     const input = await validate(req, [passwordField("currentPassword"), passwordField("newPassword")]);
-    const user = await account.changePassword(req.user!.id, input.currentPassword as string, input.newPassword as string, req.sessionID);
-    // A privilege change: this session moves to a new id (the new CSRF token: GET /csrf).
-    await sessions.rotate(req, user);
+    const user = await account.changePassword(req.user!.id, input.currentPassword as string, input.newPassword as string, strategy.currentId(req));
+    // A privilege change. Session mode: this session moves to a new id (the new CSRF token comes
+    // from GET /csrf), answer 204. JWT mode: a fresh pair replaces this one, answer 200.
+    const pair = await strategy.afterPasswordChange(req, user);
     emit("onPasswordChanged", req, { user: serialize(user) });
-    res.status(204).end();
+    if (pair) res.json(pair);
+    else res.status(204).end();
   });
 
   router.post("/account/change-email", signedIn, body, async (req, res) => {
@@ -29,7 +31,7 @@ export function accountRoutes(router: Router, ctx: HttpContext): void {
 
   const confirm = async (req: Request, res: Response, token: string) => {
     const { user, oldEmail } = await account.confirmEmailChange(token);
-    sessions.updateUser(req, user);
+    await strategy.updateUser(req, user);
     emit("onEmailChanged", req, { user: serialize(user), oldEmail });
     res.json({ user: serialize(user) });
   };
@@ -49,7 +51,7 @@ export function accountRoutes(router: Router, ctx: HttpContext): void {
   router.delete("/account", signedIn, body, async (req, res) => {
     const input = await validate(req, [passwordField()]);
     const user = await account.delete(req.user!.id, input.password as string);
-    await sessions.signOut(req, res);
+    await strategy.signOut(req, res);
     emit("onAccountDeleted", req, { user: serialize(user) });
     res.status(204).end();
   });

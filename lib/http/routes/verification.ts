@@ -7,7 +7,7 @@ import { linksFor } from "../links.js";
 
 /** POST /request-verify-email, GET and POST /verify-email. The rules live in core/verification.ts. */
 export function verificationRoutes(router: Router, ctx: HttpContext): void {
-  const { verification, users, sessions, serialize, body, signedIn, emit, opts } = ctx;
+  const { verification, users, strategy, serialize, body, signedIn, emit, opts } = ctx;
 
   router.post("/request-verify-email", signedIn, async (req, res) => {
     // The session's copy of the user may be a minute old: decide on the stored record.
@@ -18,8 +18,8 @@ export function verificationRoutes(router: Router, ctx: HttpContext): void {
   });
 
   /** Marks the session's copy of the user verified when the link is opened in the signed-in browser. */
-  const verified = (req: Request, res: Response, user: UserRecord) => {
-    sessions.updateUser(req, user);
+  const verified = async (req: Request, res: Response, user: UserRecord) => {
+    await strategy.updateUser(req, user);
     emit("onEmailVerified", req, { user: serialize(user) });
     res.json({ user: serialize(user) });
   };
@@ -34,7 +34,7 @@ export function verificationRoutes(router: Router, ctx: HttpContext): void {
       if (typeof token !== "string" || token.length > 256) throw new AuthError("INVALID_TOKEN");
       const user = await verification.verify(token);
       if (!redirect) return verified(req, res, user);
-      sessions.updateUser(req, user);
+      await strategy.updateUser(req, user);
       emit("onEmailVerified", req, { user: serialize(user) });
       res.redirect(303, withStatus(redirect, "verified"));
     } catch (err) {
@@ -45,7 +45,7 @@ export function verificationRoutes(router: Router, ctx: HttpContext): void {
 
   router.post("/verify-email", body, async (req, res) => {
     const input = await validate(req, [tokenField()]);
-    verified(req, res, await verification.verify(input.token as string));
+    await verified(req, res, await verification.verify(input.token as string));
   });
 }
 

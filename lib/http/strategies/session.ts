@@ -8,7 +8,7 @@ import type { UserStore } from "../../ports/user-store.js";
 import type { PublicUser, SessionMeta, UserRecord } from "../../types.js";
 import { sessionDeadline, sessionExpired } from "../../core/sessions.js";
 import { passwordFingerprint } from "../../core/tokens.js";
-import type { SessionRevoker } from "../../ports/session-revoker.js";
+import type { SessionInfo, Strategy } from "./strategy.js";
 import type { Csrf } from "../csrf.js";
 
 declare module "express-session" {
@@ -17,16 +17,6 @@ declare module "express-session" {
   }
 }
 
-/** A session as `GET /sessions` lists it. */
-export interface SessionInfo {
-  /** An opaque handle for `DELETE /sessions/:id` (not the session id). */
-  id: string;
-  createdAt: string;
-  lastSeenAt: string;
-  ip: string | null;
-  userAgent: string | null;
-  current: boolean;
-}
 
 /** Marks a request whose session was already loaded, so nested use (router + requireUser) loads once. */
 const LOADED = Symbol("gatehouse.sessionLoaded");
@@ -52,7 +42,7 @@ export interface SessionStrategyDeps {
  * absolute timeouts checked on the server, session id rotation on every privilege change, a
  * per-user index of sessions, and at most one write per `touchAfter` instead of one per request.
  */
-export class SessionStrategy implements SessionRevoker {
+export class SessionStrategy implements Strategy {
   private readonly expressSession: RequestHandler;
 
   constructor(private readonly deps: SessionStrategyDeps) {
@@ -79,7 +69,7 @@ export class SessionStrategy implements SessionRevoker {
       // express-session continues *without* a session when its store reports a disconnect:
       // that is an outage, never an anonymous visitor.
       if (!req.session) return next(new AuthError("SERVICE_UNAVAILABLE", { retryAfter: 1 }));
-      this.refresh(req).then(() => next(), next);
+      this.checkTimeouts(req).then(() => next(), next);
     });
   };
 
@@ -88,8 +78,16 @@ export class SessionStrategy implements SessionRevoker {
     return req.session?.gh?.user ?? null;
   }
 
-  /** Starts a session for `user` under a new id (no fixation); returns the new CSRF token. */
-  async signIn(req: Request, user: UserRecord): Promise<string> {
+  currentId(req: Request): string | undefined {
+    return req.session?.gh ? req.sessionID : undefined;
+  }
+
+  checkCsrf(req: Request): void {
+    this.deps.csrf.check(req);
+  }
+
+  /** Starts a session for `user` under a new id (no fixation); answers the new CSRF token. */
+  async signIn(req: Request, user: UserRecord): Promise<{ csrfToken: string }> {
     const now = this.deps.opts.now();
     await this.regenerate(req);
     const meta: SessionMeta = {
@@ -101,7 +99,17 @@ export class SessionStrategy implements SessionRevoker {
       userAgent: req.get("user-agent")?.slice(0, MAX_USER_AGENT),
       pwd: passwordFingerprint(user.passwordHash),
     };
-    return this.establish(req, meta);
+    return { csrfToken: await this.establish(req, meta) };
+  }
+
+  refresh(req: Request): Promise<{ user: PublicUser; csrfToken: string }> {
+    return this.rotate(req);
+  }
+
+  /** The session moves to a new id (a privilege change); the new CSRF token comes from `GET /csrf`. */
+  async afterPasswordChange(req: Request, user: UserRecord): Promise<undefined> {
+    await this.rotate(req, user);
+    return undefined;
   }
 
   /**
@@ -196,7 +204,7 @@ export class SessionStrategy implements SessionRevoker {
   }
 
   /** Updates the current session's copy of the user (after a change made in this request). */
-  updateUser(req: Request, user: UserRecord): void {
+  async updateUser(req: Request, user: UserRecord): Promise<void> {
     const meta = req.session?.gh;
     if (meta && meta.uid === user.id) {
       meta.user = this.deps.serialize(user);
@@ -217,7 +225,7 @@ export class SessionStrategy implements SessionRevoker {
   }
 
   /** Applies the timeouts; every `touchAfter`, reloads the user and pushes the expiry forward. */
-  private async refresh(req: Request): Promise<void> {
+  private async checkTimeouts(req: Request): Promise<void> {
     const meta = req.session.gh;
     if (!meta) return;
     const now = this.deps.opts.now();

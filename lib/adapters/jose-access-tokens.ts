@@ -1,0 +1,79 @@
+import { randomBytes, type KeyObject } from "node:crypto";
+import { SignJWT, exportJWK, jwtVerify, type JWTHeaderParameters } from "jose";
+import type { AccessClaims, AccessTokens } from "../ports/access-tokens.js";
+
+/** The `typ` of access tokens (RFC 9068): a token of any other type is refused as an access token. */
+const ACCESS_TYP = "at+jwt";
+
+export interface JoseAccessTokensOptions {
+  algorithm: "HS256" | "RS256" | "EdDSA";
+  keys: { kid: string; signKey: KeyObject | Uint8Array | undefined; verifyKey: KeyObject | Uint8Array }[];
+  signingKid: string;
+  issuer: string;
+  audience: string;
+  /** seconds */
+  ttl: number;
+}
+
+/**
+ * Access tokens with jose. Verification accepts exactly one algorithm, looks keys up only by
+ * `kid` among the configured ones (a `jwk`, `jku` or `x5u` in the header is never used), and
+ * requires `exp`, `iat`, `sub`, `jti`, `sid`, `aud`, `iss` and `typ: at+jwt`.
+ */
+export class JoseAccessTokens implements AccessTokens {
+  readonly ttl: number;
+  private readonly byKid: Map<string, KeyObject | Uint8Array>;
+  private readonly signKey: KeyObject | Uint8Array;
+
+  constructor(private readonly o: JoseAccessTokensOptions) {
+    this.ttl = o.ttl;
+    this.byKid = new Map(o.keys.map((k) => [k.kid, k.verifyKey]));
+    const signing = o.keys.find((k) => k.kid === o.signingKid)?.signKey;
+    if (!signing) throw new TypeError("JoseAccessTokens: the signing key has no private part");
+    this.signKey = signing;
+  }
+
+  async sign(claims: { sub: string; sid: string }, now: number): Promise<string> {
+    const iat = Math.floor(now / 1000);
+    return new SignJWT({ sid: claims.sid })
+      .setProtectedHeader({ alg: this.o.algorithm, kid: this.o.signingKid, typ: ACCESS_TYP })
+      .setSubject(claims.sub)
+      .setJti(randomBytes(16).toString("base64url"))
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + this.ttl)
+      .setIssuer(this.o.issuer)
+      .setAudience(this.o.audience)
+      .sign(this.signKey);
+  }
+
+  async verify(token: string, now: number): Promise<AccessClaims | null> {
+    try {
+      const { payload } = await jwtVerify(token, (header: JWTHeaderParameters) => this.key(header), {
+        algorithms: [this.o.algorithm],
+        issuer: this.o.issuer,
+        audience: this.o.audience,
+        typ: ACCESS_TYP,
+        currentDate: new Date(now),
+        requiredClaims: ["exp", "iat", "sub", "jti", "sid"],
+      });
+      if (typeof payload.sub !== "string" || typeof payload.sid !== "string" || typeof payload.jti !== "string") return null;
+      return { sub: payload.sub, sid: payload.sid, jti: payload.jti };
+    } catch {
+      return null;
+    }
+  }
+
+  private key(header: JWTHeaderParameters): KeyObject | Uint8Array {
+    const key = typeof header.kid === "string" ? this.byKid.get(header.kid) : undefined;
+    if (!key) throw new Error("unknown kid");
+    return key;
+  }
+
+  async jwks(): Promise<{ keys: object[] } | null> {
+    if (this.o.algorithm === "HS256") return null;
+    const keys = await Promise.all(
+      this.o.keys.map(async (k) => ({ ...(await exportJWK(k.verifyKey)), kid: k.kid, alg: this.o.algorithm, use: "sig" })),
+    );
+    return { keys };
+  }
+}

@@ -1,0 +1,139 @@
+import { createHmac } from "node:crypto";
+import type { Request, RequestHandler, Response } from "express";
+import { AuthError } from "../../errors.js";
+import type { ResolvedOptions } from "../../options.js";
+import type { AccessTokens } from "../../ports/access-tokens.js";
+import type { RefreshFamily, RefreshStore } from "../../ports/refresh-store.js";
+import type { RefreshTokens } from "../../core/refresh-tokens.js";
+import type { PublicUser, UserRecord } from "../../types.js";
+import { tokenField, validate } from "../input.js";
+import type { SessionInfo, Strategy } from "./strategy.js";
+
+/** What the bearer token of a request established. */
+interface Identity {
+  user: PublicUser | null;
+  familyId?: string;
+}
+const IDENTITY = Symbol("gatehouse.bearer");
+type Marked = Request & { [IDENTITY]?: Identity };
+
+export interface JwtStrategyDeps {
+  opts: ResolvedOptions;
+  access: AccessTokens;
+  refresh: RefreshTokens;
+  store: RefreshStore;
+  serialize: (user: UserRecord) => PublicUser;
+  /** A replayed refresh token ended a family. */
+  onReuse: (req: Request, userId: string) => void;
+}
+
+/**
+ * Bearer tokens: short-lived access JWTs and rotating opaque refresh tokens whose families live
+ * in Redis. Each protected request verifies the JWT (CPU) and reads its family (one Redis
+ * round trip), so logout, revocation and password changes end access tokens at once.
+ */
+export class JwtStrategy implements Strategy {
+  constructor(private readonly deps: JwtStrategyDeps) {}
+
+  readonly load: RequestHandler = (req, _res, next) => {
+    const marked = req as Marked;
+    if (marked[IDENTITY]) return next();
+    this.identify(req).then((identity) => {
+      marked[IDENTITY] = identity;
+      next();
+    }, next);
+  };
+
+  private async identify(req: Request): Promise<Identity> {
+    const header = req.headers.authorization;
+    if (header === undefined) return { user: null };
+    const m = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(header);
+    if (!m) return { user: null };
+    const now = this.deps.opts.now();
+    const claims = await this.deps.access.verify(m[1]!, now);
+    if (!claims) return { user: null };
+    // The family must still be alive: logout and revocation end its access tokens at once.
+    const family = await this.deps.store.get(claims.sub, claims.sid, now);
+    if (!family) return { user: null };
+    return { user: family.user, familyId: family.id };
+  }
+
+  current(req: Request): PublicUser | null {
+    return (req as Marked)[IDENTITY]?.user ?? null;
+  }
+
+  currentId(req: Request): string | undefined {
+    return (req as Marked)[IDENTITY]?.familyId;
+  }
+
+  /** Bearer tokens are not sent by browsers on their own: no cross-site forgery to stop. */
+  checkCsrf(): void {}
+
+  private async pair(user: UserRecord | PublicUser, family: RefreshFamily, refreshToken: string) {
+    const accessToken = await this.deps.access.sign({ sub: user.id, sid: family.id }, this.deps.opts.now());
+    return { access_token: accessToken, refresh_token: refreshToken, token_type: "bearer", expires_in: this.deps.access.ttl };
+  }
+
+  async signIn(req: Request, user: UserRecord) {
+    const { family, token } = await this.deps.refresh.start(user, { ip: req.ip, userAgent: req.get("user-agent") });
+    return this.pair(user, family, token);
+  }
+
+  async refresh(req: Request) {
+    const input = await validate(req, [tokenField("refresh_token")]);
+    const { family, token } = await this.deps.refresh.rotateOrThrow(input.refresh_token as string, (userId) => this.deps.onReuse(req, userId));
+    return this.pair(family.user, family, token);
+  }
+
+  /** Ends the family of the presented access token, and of `refresh_token` if one of the same user is sent. */
+  async signOut(req: Request): Promise<void> {
+    const user = this.current(req)!;
+    const familyId = this.currentId(req)!;
+    await this.deps.store.delete(user.id, familyId);
+    const sent = (req.body as { refresh_token?: unknown } | undefined)?.refresh_token;
+    const parsed = typeof sent === "string" ? this.deps.refresh.parse(sent) : null;
+    if (parsed && parsed.userId === user.id && parsed.familyId !== familyId) await this.deps.store.delete(user.id, parsed.familyId);
+  }
+
+  /** The old pair dies with every other family; a new family starts for this client. */
+  async afterPasswordChange(req: Request, user: UserRecord) {
+    const familyId = this.currentId(req);
+    if (familyId) await this.deps.store.delete(user.id, familyId);
+    return this.signIn(req, user);
+  }
+
+  revokeAll(userId: string, keep?: string): Promise<number> {
+    return this.deps.store.deleteAll(userId, keep);
+  }
+
+  private handle(familyId: string): string {
+    return createHmac("sha256", this.deps.opts.secrets[0]!).update(`family-handle:${familyId}`).digest("base64url").slice(0, 22);
+  }
+
+  async list(req: Request): Promise<SessionInfo[]> {
+    const user = this.current(req)!;
+    const families = await this.deps.store.list(user.id, this.deps.opts.now());
+    return families
+      .map((f) => ({
+        id: this.handle(f.id),
+        createdAt: new Date(f.createdAt).toISOString(),
+        lastSeenAt: new Date(f.seenAt).toISOString(),
+        ip: f.ip ?? null,
+        userAgent: f.userAgent ?? null,
+        current: f.id === this.currentId(req),
+      }))
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
+  async revokeOne(req: Request, _res: Response, handle: string): Promise<void> {
+    const user = this.current(req)!;
+    const families = await this.deps.store.list(user.id, this.deps.opts.now());
+    const family = families.find((f) => this.handle(f.id) === handle);
+    if (!family) throw new AuthError("NOT_FOUND");
+    await this.deps.store.delete(user.id, family.id);
+  }
+
+  async updateUser(_req: Request, user: UserRecord): Promise<void> {
+    await this.deps.store.updateUser(this.deps.serialize(user));
+  }
+}

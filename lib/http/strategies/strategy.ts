@@ -1,0 +1,41 @@
+import type { Request, RequestHandler, Response } from "express";
+import type { SessionRevoker } from "../../ports/session-revoker.js";
+import type { PublicUser, UserRecord } from "../../types.js";
+
+/** A session as `GET /sessions` lists it (a server-side session, or a refresh-token family in JWT mode). */
+export interface SessionInfo {
+  /** An opaque handle for `DELETE /sessions/:id` (never the session id or a token). */
+  id: string;
+  createdAt: string;
+  lastSeenAt: string;
+  ip: string | null;
+  userAgent: string | null;
+  current: boolean;
+}
+
+/**
+ * How a request proves who it is: server-side sessions (cookies + CSRF) or bearer tokens. The
+ * routes speak only to this interface, so every endpoint works in both modes.
+ */
+export interface Strategy extends SessionRevoker {
+  /** Reads the request's credentials once per request (cookie session or bearer token). */
+  readonly load: RequestHandler;
+  /** The signed-in user of this request, or null. */
+  current(req: Request): PublicUser | null;
+  /** The id of this request's session or refresh family. */
+  currentId(req: Request): string | undefined;
+  /** Throws `CSRF_INVALID` for a forged cross-site request (session mode); bearer tokens need no check. */
+  checkCsrf(req: Request): void;
+  /** Starts a session for `user`: the fields to add to the login answer. */
+  signIn(req: Request, user: UserRecord): Promise<Record<string, unknown>>;
+  /** `POST /refresh`: the answer. */
+  refresh(req: Request): Promise<Record<string, unknown>>;
+  /** Ends this request's session. */
+  signOut(req: Request, res: Response): Promise<void>;
+  /** After this request changed the password: a rotated session (nothing to answer) or a fresh token pair. */
+  afterPasswordChange(req: Request, user: UserRecord): Promise<Record<string, unknown> | undefined>;
+  list(req: Request): Promise<SessionInfo[]>;
+  revokeOne(req: Request, res: Response, handle: string): Promise<void>;
+  /** The user changed (email verified or changed): refresh the copies sessions keep. */
+  updateUser(req: Request, user: UserRecord): Promise<void>;
+}
