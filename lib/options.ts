@@ -189,6 +189,21 @@ export interface AuthOptions {
   sessionIndex?: SessionIndex;
 }
 
+const HOOK_NAMES: readonly string[] = [
+  "onRegister",
+  "onLogin",
+  "onLoginFailed",
+  "onLogout",
+  "onEmailVerified",
+  "onPasswordReset",
+  "onPasswordChanged",
+  "onEmailChanged",
+  "onAccountDeleted",
+  "onSessionRevoked",
+  "onRefreshReuse",
+  "onMailError",
+] satisfies (keyof AuthHooks)[];
+
 /** Options after defaults and checks. */
 export interface ResolvedOptions {
   redis: Redis | Cluster | undefined;
@@ -387,7 +402,10 @@ export function resolveOptions(input: AuthOptions): ResolvedOptions {
   }
   const tk = plainObject(o.tokens, "tokens");
   const hooks = plainObject(o.hooks, "hooks") as AuthHooks;
-  for (const [name, h] of Object.entries(hooks)) if (typeof h !== "function") fail(`hooks.${name} must be a function.`);
+  for (const [name, h] of Object.entries(hooks)) {
+    if (!HOOK_NAMES.includes(name)) fail(`hooks.${name} is not a hook; use one of ${HOOK_NAMES.join(", ")}.`);
+    if (typeof h !== "function") fail(`hooks.${name} must be a function.`);
+  }
   if (o.now !== undefined && typeof o.now !== "function") fail("now must be a function returning milliseconds.");
   const logger = o.logger ?? console;
   if (typeof logger.warn !== "function" || typeof logger.error !== "function") fail("logger must have warn() and error().");

@@ -68,6 +68,8 @@ export class Account {
     const user = await this.current(userId);
     await this.confirmPassword(user, password);
     const newEmail = normalizeEmail(newEmailRaw);
+    // Any new request replaces a pending one, including a request that sends no link.
+    await this.deps.tokens.revoke(user.id, ["change-email"]);
     if (newEmail === user.email) return;
     const owner = await this.deps.users.findByEmail(newEmail);
     const ttl = this.deps.changeEmailTtl;

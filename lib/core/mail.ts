@@ -41,12 +41,20 @@ function layout(ctx: TemplateContext, paragraphs: string[], action?: { label: st
   return `<!doctype html><html><body style="font-family:system-ui,sans-serif;line-height:1.5;color:#222">\n${body}\n${button}\n<p style="font-size:12px;color:#666">${escapeHtml(ctx.appName)}</p></body></html>`;
 }
 
+/** "24 hours", "90 minutes", "1 hour". */
+export function duration(minutes = 0): string {
+  const m = Math.round(minutes);
+  if (m >= 120 && m % 60 === 0) return `${m / 60} hours`;
+  if (m === 60) return "1 hour";
+  return m === 1 ? "1 minute" : `${m} minutes`;
+}
+
 const greeting = (ctx: TemplateContext) => (ctx.user.name ? `Hello ${ctx.user.name},` : "Hello,");
 
 /** The shipped English templates. Replace any of them with the `mail.templates` option. */
 export const DEFAULT_TEMPLATES: Record<TemplateName, Template> = {
   verifyEmail: (ctx) => {
-    const lines = [greeting(ctx), `Please confirm that ${ctx.user.email} is your email address for ${ctx.appName}.`, `The link is valid for ${Math.round((ctx.expiresInMinutes ?? 0) / 60)} hours. If you did not sign up, ignore this email.`];
+    const lines = [greeting(ctx), `Please confirm that ${ctx.user.email} is your email address for ${ctx.appName}.`, `The link is valid for ${duration(ctx.expiresInMinutes)}. If you did not sign up, ignore this email.`];
     return {
       subject: `Confirm your email address for ${ctx.appName}`,
       text: `${lines[0]}\n\n${lines[1]}\n\n${ctx.link}\n\n${lines[2]}\n`,
@@ -54,7 +62,7 @@ export const DEFAULT_TEMPLATES: Record<TemplateName, Template> = {
     };
   },
   resetPassword: (ctx) => {
-    const lines = [greeting(ctx), `Someone asked to reset the password of your ${ctx.appName} account. Use the link below to choose a new one.`, `The link is valid for ${ctx.expiresInMinutes} minutes and works once. If you did not ask for this, ignore this email: your password stays as it is.`];
+    const lines = [greeting(ctx), `Someone asked to reset the password of your ${ctx.appName} account. Use the link below to choose a new one.`, `The link is valid for ${duration(ctx.expiresInMinutes)} and works once. If you did not ask for this, ignore this email: your password stays as it is.`];
     return {
       subject: `Reset your ${ctx.appName} password`,
       text: `${lines[0]}\n\n${lines[1]}\n\n${ctx.link}\n\n${lines[2]}\n`,
@@ -66,7 +74,7 @@ export const DEFAULT_TEMPLATES: Record<TemplateName, Template> = {
     return { subject: `Your ${ctx.appName} password was changed`, text: `${lines.join("\n\n")}\n`, html: layout(ctx, lines) };
   },
   confirmEmailChange: (ctx) => {
-    const lines = [greeting(ctx), `Please confirm that you want to use ${ctx.newEmail} for your ${ctx.appName} account.`, `The link is valid for ${ctx.expiresInMinutes} minutes. If you did not ask for this, ignore this email.`];
+    const lines = [greeting(ctx), `Please confirm that you want to use ${ctx.newEmail} for your ${ctx.appName} account.`, `The link is valid for ${duration(ctx.expiresInMinutes)}. If you did not ask for this, ignore this email.`];
     return {
       subject: `Confirm your new email address for ${ctx.appName}`,
       text: `${lines[0]}\n\n${lines[1]}\n\n${ctx.link}\n\n${lines[2]}\n`,

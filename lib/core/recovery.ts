@@ -35,12 +35,11 @@ export class Recovery {
    * happen after, so neither the answer nor its timing says whether the account exists.
    */
   async forgot(email: string, link: (token: string) => string): Promise<void> {
-    const user = await this.deps.users.findByEmail(normalizeEmail(email));
-    if (!user) {
-      // A known email costs a second store read (the user record); spend the same on an unknown one.
-      await this.deps.users.findById(randomBytes(16).toString("base64url"));
-      return;
-    }
+    const found = await this.deps.users.findByEmail(normalizeEmail(email));
+    // The same store work for known and unknown emails, whatever the store: a second read by id
+    // (of the account, or of an id nobody has), so the answer's timing says nothing.
+    const user = await this.deps.users.findById(found?.id ?? randomBytes(16).toString("base64url"));
+    if (!user) return;
     this.issue(user, link).catch(this.deps.onBackgroundError);
   }
 
