@@ -72,8 +72,18 @@ export class RedisUserStore implements UserStore {
     };
     const userKey = this.userKey(record.id);
     // The record goes first: an index entry then always points to a record that exists (or
-    // existed), which is what tells a stale entry from a live one.
-    await this.call(this.redis.hset(userKey, encode(record)));
+    // existed), which is what tells a stale entry from a live one. It is written with a short
+    // TTL and made permanent only once the email is claimed, so a registration cut off by an
+    // outage leaves nothing behind for long (a claim whose record expired is stale, and repaired).
+    const written = this.redis
+      .multi()
+      .hset(userKey, encode(record))
+      .pexpire(userKey, this.leaseMs)
+      .exec()
+      .then((result) => {
+        if (!result || result.some(([err]) => err)) throw new Error("user record write failed");
+      });
+    await this.call(written);
     let claimed: boolean;
     try {
       claimed = await this.claimEmail(record.email, record.id);
@@ -85,6 +95,7 @@ export class RedisUserStore implements UserStore {
       await this.call(this.redis.del(userKey));
       return null;
     }
+    await this.call(this.redis.persist(userKey));
     return record;
   }
 

@@ -65,6 +65,27 @@ describe("RedisUserStore", () => {
       });
       expect(await client.get(emailKey)).to.equal(user!.id);
       expect(user!.id).to.match(/^[A-Za-z0-9_-]{22}$/);
+      expect(await client.pttl(userKey), "permanent once the email is claimed").to.equal(-1);
+    });
+
+    it("writes a new record with a short TTL until its email is claimed (an interrupted registration cleans itself up)", async () => {
+      const prefix = redis.prefix();
+      const store = new RedisUserStore(client, { keyPrefix: prefix });
+      const ttls: number[] = [];
+      // Look at the record between the write and the claim: hold the claim's SET.
+      const original = client.set.bind(client);
+      (client as unknown as { set: unknown }).set = async (...args: unknown[]) => {
+        const keys = await scanAll(client, `${prefix}{u:*}:user`);
+        for (const k of keys) ttls.push(await client.pttl(k));
+        return (original as (...a: unknown[]) => Promise<unknown>)(...args);
+      };
+      try {
+        await store.create(newUser());
+      } finally {
+        (client as unknown as { set: unknown }).set = original;
+      }
+      expect(ttls).to.have.length(1);
+      expect(ttls[0]).to.be.greaterThan(0).and.at.most(30_000);
     });
 
     it("uses gh: as the default prefix", async () => {
