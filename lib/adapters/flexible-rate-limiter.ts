@@ -22,7 +22,10 @@ export abstract class FlexibleRateLimiter implements RateLimiter {
     const op = this.limiter(limit)
       .consume(hashKey(key), points)
       .then(
-        (res) => ({ blocked: false, remaining: res.remainingPoints, retryAfter: seconds(res.msBeforeNext) }),
+        (res) => {
+          readable(res.consumedPoints);
+          return { blocked: false, remaining: res.remainingPoints, retryAfter: seconds(res.msBeforeNext) };
+        },
         (rejection: unknown) => {
           if (rejection instanceof RateLimiterRes) return blockedState(limit, rejection.msBeforeNext);
           throw rejection;
@@ -36,10 +39,15 @@ export abstract class FlexibleRateLimiter implements RateLimiter {
   }
 
   async check(limit: Limit, key: string): Promise<LimitState> {
-    const res = await this.guard(this.limiter(limit).get(hashKey(key)));
-    if (!res) return { blocked: false, remaining: limit.points, retryAfter: 0 };
-    if (res.consumedPoints > limit.points) return blockedState(limit, res.msBeforeNext);
-    return { blocked: false, remaining: Math.max(0, limit.points - res.consumedPoints), retryAfter: seconds(res.msBeforeNext) };
+    const op = this.limiter(limit)
+      .get(hashKey(key))
+      .then((res): LimitState => {
+        if (!res) return { blocked: false, remaining: limit.points, retryAfter: 0 };
+        readable(res.consumedPoints);
+        if (res.consumedPoints > limit.points) return blockedState(limit, res.msBeforeNext);
+        return { blocked: false, remaining: Math.max(0, limit.points - res.consumedPoints), retryAfter: seconds(res.msBeforeNext) };
+      });
+    return this.guard(op);
   }
 
   async clear(limit: Limit, key: string): Promise<void> {
@@ -63,6 +71,15 @@ export abstract class FlexibleRateLimiter implements RateLimiter {
  */
 function hashKey(key: string): string {
   return createHash("sha256").update(key).digest("base64url");
+}
+
+/**
+ * rate-limiter-flexible reads a key with MULTI/EXEC and ignores per-command errors, and parses
+ * counts with parseInt: a count that is not a number would compare as "under the limit". Fail
+ * closed instead (the guard turns this into a 503).
+ */
+function readable(count: number): void {
+  if (!Number.isFinite(count)) throw new Error(`unreadable rate-limit count: ${String(count)}`);
 }
 
 function seconds(ms: number): number {
