@@ -8,6 +8,8 @@ import type { Mailer } from "./ports/mailer.js";
 import type { TokenStore } from "./ports/token-store.js";
 import type { AuthEvent, AuthEvents, PublicUser, UserRecord } from "./types.js";
 import { DEFAULT_TEMPLATES, type Template, type TemplateName } from "./core/mail.js";
+import { resolveLimits, type LimitOverrides } from "./core/limits.js";
+import type { LimitName, LimitRule } from "./ports/rate-limiter.js";
 
 /** The part of a nodemailer transport Gatehouse uses (`nodemailer.createTransport(...)`). */
 export interface MailTransport {
@@ -179,6 +181,12 @@ export interface AuthOptions {
   requireVerifiedEmail?: boolean;
   /** Event callbacks. */
   hooks?: AuthHooks;
+  /**
+   * Rate limits and lockout, kept in Redis (shared by every instance). Override any rule
+   * (`{ loginAccountIp: { points: 10 } }`), or `false` to switch them all off (load tests only).
+   * @default the rules in `DEFAULT_LIMITS` (see README, "Rate limits")
+   */
+  rateLimits?: LimitOverrides | false;
   /** Adds fields to every serialized user (`{ user }` in answers and `req.user`). */
   serializeUser?: (user: UserRecord) => Record<string, unknown>;
   /** The clock, in milliseconds since the epoch. For tests. @default Date.now */
@@ -258,6 +266,7 @@ export interface ResolvedOptions {
   tokenStore: TokenStore | undefined;
   requireVerifiedEmail: boolean;
   hooks: AuthHooks;
+  rateLimits: Record<LimitName, LimitRule> | false;
   now: () => number;
   logger: Logger;
 }
@@ -455,6 +464,7 @@ export function resolveOptions(input: AuthOptions): ResolvedOptions {
     tokenStore: o.tokenStore,
     requireVerifiedEmail: bool(o.requireVerifiedEmail, "requireVerifiedEmail", false),
     hooks,
+    rateLimits: limits(o.rateLimits),
     now: o.now ?? Date.now,
     logger,
   };
@@ -508,4 +518,13 @@ function resolveJwt(j: Record<string, unknown>, secrets: string[], appUrl: URL):
     issuer,
     audience,
   };
+}
+
+function limits(raw: unknown): Record<LimitName, LimitRule> | false {
+  if (raw === false) return false;
+  try {
+    return resolveLimits(plainObject(raw, "rateLimits") as LimitOverrides);
+  } catch (err) {
+    fail(`rateLimits: ${(err as Error).message}`);
+  }
 }

@@ -26,11 +26,11 @@ export class MemoryRefreshStore implements RefreshStore {
     return e && e.family.expiresAt > now ? structuredClone(e.family) : null;
   }
 
-  async rotate(userId: string, familyId: string, presentedHash: string, next: { hash: string; sealed: string; user: PublicUser }, now: number, graceMs: number): Promise<RotateResult> {
+  async rotate(userId: string, familyId: string, presentedHash: string, next: { hash: string; sealed: string; user: PublicUser; pwd: string }, now: number, graceMs: number): Promise<RotateResult> {
     const key = this.key(userId, familyId);
     const e = this.entries.get(key);
     if (!e) return { status: "invalid" };
-    if (e.family.expiresAt <= now) {
+    if (e.family.expiresAt <= now || e.family.pwd !== next.pwd) {
       this.entries.delete(key);
       return { status: "invalid" };
     }

@@ -4,15 +4,16 @@ import { evalScript, redisCall, type RedisClient } from "./redis-call.js";
 
 /**
  * Presents a token hash to a family, atomically (one Lua script on the family's key and the
- * user's index, both in the user's slot). Current → rotate; previous within the grace window →
- * the sealed successor; anything else on a live family → a replay: the family is deleted.
+ * user's index, both in the user's slot). Expired, or begun under another password → gone;
+ * current → rotate; previous within the grace window → the sealed successor; anything else on a
+ * live family → a replay: the family is deleted.
  */
 const ROTATE = `
 local k = KEYS[1]
-local f = redis.call('HMGET', k, 'cur', 'prev', 'prevAt', 'next', 'expiresAt')
+local f = redis.call('HMGET', k, 'cur', 'prev', 'prevAt', 'next', 'expiresAt', 'pwd')
 if not f[5] then return {'invalid'} end
 local now = tonumber(ARGV[5])
-if tonumber(f[5]) <= now then
+if tonumber(f[5]) <= now or f[6] ~= ARGV[8] then
   redis.call('DEL', k)
   redis.call('ZREM', KEYS[2], ARGV[7])
   return {'invalid'}
@@ -89,9 +90,9 @@ export class RedisRefreshStore implements RefreshStore {
     return family && family.expiresAt > now ? family : null;
   }
 
-  async rotate(userId: string, familyId: string, presentedHash: string, next: { hash: string; sealed: string; user: PublicUser }, now: number, graceMs: number): Promise<RotateResult> {
+  async rotate(userId: string, familyId: string, presentedHash: string, next: { hash: string; sealed: string; user: PublicUser; pwd: string }, now: number, graceMs: number): Promise<RotateResult> {
     const raw = (await this.call(
-      evalScript(this.redis, ROTATE, [this.familyKey(userId, familyId), this.indexKey(userId)], [presentedHash, next.hash, next.sealed, JSON.stringify(next.user), String(now), String(graceMs), familyId]),
+      evalScript(this.redis, ROTATE, [this.familyKey(userId, familyId), this.indexKey(userId)], [presentedHash, next.hash, next.sealed, JSON.stringify(next.user), String(now), String(graceMs), familyId, next.pwd]),
     )) as string[];
     const [status, sealed, ...fields] = raw;
     if (status === "rotated" || status === "grace") {
@@ -142,6 +143,7 @@ function toHash(f: RefreshFamily): Record<string, string> {
     ip: f.ip ?? "",
     ua: f.userAgent ?? "",
     user: JSON.stringify(f.user),
+    pwd: f.pwd,
   };
 }
 
@@ -156,5 +158,6 @@ function fromHash(h: Record<string, string>): RefreshFamily | null {
     ip: h.ip || undefined,
     userAgent: h.ua || undefined,
     user: JSON.parse(h.user) as PublicUser,
+    pwd: h.pwd ?? "",
   };
 }

@@ -6,6 +6,7 @@ import type { PublicUser, UserRecord } from "../types.js";
 import { normalizeEmail } from "./emails.js";
 import type { Notifier } from "./mail.js";
 import type { Passwords } from "./passwords.js";
+import type { Limits } from "./limits.js";
 import { checkPassword, type PasswordPolicy } from "./policy.js";
 import { newToken, parseToken, passwordFingerprint } from "./tokens.js";
 
@@ -20,6 +21,8 @@ export interface AccountDeps {
   now: () => number;
   /** Lifetime of an email-change link, seconds. */
   changeEmailTtl: number;
+  /** Rate limits and lockout; absent when switched off. */
+  limits: Limits | undefined;
 }
 
 /** What a signed-in user does to their own account: change password or email, delete it. */
@@ -33,10 +36,15 @@ export class Account {
     return user;
   }
 
-  /** Re-authentication for sensitive changes: `INVALID_PASSWORD` when the password is wrong. */
-  private async confirmPassword(user: UserRecord, password: string): Promise<void> {
+  /**
+   * Re-authentication for sensitive changes: `INVALID_PASSWORD` when the password is wrong. It
+   * counts like a login attempt, so a stolen session cannot brute-force the password.
+   */
+  private async confirmPassword(user: UserRecord, password: string, ip: string | undefined): Promise<void> {
+    await this.deps.limits?.beforePasswordCheck(user.email, ip);
     const { ok } = await this.deps.passwords.verify(user.passwordHash, password);
     if (!ok) throw new AuthError("INVALID_PASSWORD");
+    await this.deps.limits?.passwordCheckSucceeded(user.email, ip);
   }
 
   /**
@@ -44,11 +52,11 @@ export class Account {
    * (`keepSession` survives; the caller rotates it), outstanding reset and email-change tokens
    * die, and the user gets a notice.
    */
-  async changePassword(userId: string, currentPassword: string, newPassword: string, keepSession?: string): Promise<UserRecord> {
+  async changePassword(userId: string, currentPassword: string, newPassword: string, keepSession: string | undefined, ip: string | undefined): Promise<UserRecord> {
     const errors = checkPassword(newPassword, this.deps.policy, "newPassword");
     if (errors.length) throw new AuthError("VALIDATION_FAILED", { errors });
     const user = await this.current(userId);
-    await this.confirmPassword(user, currentPassword);
+    await this.confirmPassword(user, currentPassword, ip);
     const passwordHash = await this.deps.passwords.hash(newPassword);
     const updated = await this.deps.users.update(user.id, { passwordHash, updatedAt: this.deps.now() });
     if (!updated) throw new AuthError("UNAUTHENTICATED");
@@ -64,9 +72,10 @@ export class Account {
    * is taken (no enumeration); a taken address simply gets no link. A newer request replaces a
    * pending one. Nothing changes until the link is used.
    */
-  async requestEmailChange(userId: string, password: string, newEmailRaw: string, link: (token: string) => string): Promise<void> {
+  async requestEmailChange(userId: string, password: string, newEmailRaw: string, link: (token: string) => string, ip: string | undefined): Promise<void> {
+    await this.deps.limits?.beforeChangeEmail(userId, ip);
     const user = await this.current(userId);
-    await this.confirmPassword(user, password);
+    await this.confirmPassword(user, password, ip);
     const newEmail = normalizeEmail(newEmailRaw);
     // Any new request replaces a pending one, including a request that sends no link.
     await this.deps.tokens.revoke(user.id, ["change-email"]);
@@ -91,13 +100,16 @@ export class Account {
    * this very link. `INVALID_TOKEN` if the token is unknown, used, expired, or the password
    * changed since it was issued.
    */
-  async confirmEmailChange(token: string): Promise<{ user: UserRecord; oldEmail: string }> {
+  async confirmEmailChange(token: string, ip: string | undefined): Promise<{ user: UserRecord; oldEmail: string }> {
+    // Counted as a failure until proven good: guessing tokens is throttled per client.
+    await this.deps.limits?.beforeTokenUse(ip);
     const parsed = parseToken(token);
     if (!parsed) throw new AuthError("INVALID_TOKEN");
     const record = await this.deps.tokens.consume(parsed.userId, "change-email", parsed.hash, this.deps.now());
     if (!record) throw new AuthError("INVALID_TOKEN");
     const user = await this.deps.users.findById(record.userId);
     if (!user || passwordFingerprint(user.passwordHash) !== record.fingerprint) throw new AuthError("INVALID_TOKEN");
+    await this.deps.limits?.tokenAccepted(ip);
     const changed = await this.deps.users.changeEmail(user.id, record.target, this.deps.now());
     if (changed === "email_taken") throw new AuthError("EMAIL_ALREADY_REGISTERED");
     if (!changed) throw new AuthError("INVALID_TOKEN");
@@ -111,9 +123,9 @@ export class Account {
    * Deletes the account after the password check: tokens, the user (its email is free again)
    * and every session. A second, concurrent delete finds no user and answers as signed out.
    */
-  async delete(userId: string, password: string): Promise<UserRecord> {
+  async delete(userId: string, password: string, ip: string | undefined): Promise<UserRecord> {
     const user = await this.current(userId);
-    await this.confirmPassword(user, password);
+    await this.confirmPassword(user, password, ip);
     await this.deps.tokens.revoke(user.id, ["verify-email", "reset-password", "change-email"]);
     if (!(await this.deps.users.delete(user.id))) throw new AuthError("UNAUTHENTICATED");
     await this.deps.revoker.revokeAll(user.id);

@@ -6,6 +6,7 @@ import type { UserStore } from "../ports/user-store.js";
 import type { PublicUser, UserRecord } from "../types.js";
 import { normalizeEmail } from "./emails.js";
 import type { Notifier } from "./mail.js";
+import type { Limits } from "./limits.js";
 import type { Passwords } from "./passwords.js";
 import { checkPassword, type PasswordPolicy } from "./policy.js";
 import { newToken, parseToken, passwordFingerprint } from "./tokens.js";
@@ -23,6 +24,8 @@ export interface RecoveryDeps {
   ttl: number;
   /** Reports a failure of the work done after answering. */
   onBackgroundError: (err: unknown) => void;
+  /** Rate limits; absent when switched off. */
+  limits: Limits | undefined;
 }
 
 /** Password reset by email: forgot-password, validate, reset. */
@@ -34,7 +37,9 @@ export class Recovery {
    * done, the same way for known and unknown emails: issuing the token and sending the mail
    * happen after, so neither the answer nor its timing says whether the account exists.
    */
-  async forgot(email: string, link: (token: string) => string): Promise<void> {
+  async forgot(email: string, link: (token: string) => string, ip: string | undefined): Promise<void> {
+    // Keyed by the email whether or not an account has it: the same answers for both.
+    await this.deps.limits?.beforeForgotPassword(email, ip);
     const found = await this.deps.users.findByEmail(normalizeEmail(email));
     // The same store work for known and unknown emails, whatever the store: a second read by id
     // (of the account, or of an id nobody has), so the answer's timing says nothing.
@@ -56,11 +61,13 @@ export class Recovery {
   }
 
   /** Resolves when the token would be accepted by `reset` now; `INVALID_TOKEN` otherwise. Consumes nothing. */
-  async validate(token: string): Promise<void> {
+  async validate(token: string, ip: string | undefined): Promise<void> {
+    await this.deps.limits?.beforeTokenUse(ip);
     const parsed = parseToken(token);
     if (!parsed) throw new AuthError("INVALID_TOKEN");
     const record = await this.deps.tokens.find(parsed.userId, "reset-password", parsed.hash, this.deps.now());
     await this.owner(record);
+    await this.deps.limits?.tokenAccepted(ip);
   }
 
   /**
@@ -68,9 +75,11 @@ export class Recovery {
    * token), then the token is consumed atomically, the password stored, every session of the
    * user ended, and a notice sent.
    */
-  async reset(token: string, password: string): Promise<UserRecord> {
+  async reset(token: string, password: string, ip: string | undefined): Promise<UserRecord> {
     const errors = checkPassword(password, this.deps.policy);
     if (errors.length) throw new AuthError("VALIDATION_FAILED", { errors });
+    // Counted as a failure until proven good: guessing tokens is throttled per client.
+    await this.deps.limits?.beforeTokenUse(ip);
     const parsed = parseToken(token);
     if (!parsed) throw new AuthError("INVALID_TOKEN");
     // Check before hashing, so guessing tokens does not buy an attacker our hashing time.
@@ -79,8 +88,11 @@ export class Recovery {
     // Atomic: of concurrent resets with one token, exactly one gets past this line.
     const record = await this.deps.tokens.consume(parsed.userId, "reset-password", parsed.hash, this.deps.now());
     const user = await this.owner(record);
+    await this.deps.limits?.tokenAccepted(ip);
     const updated = await this.deps.users.update(user.id, { passwordHash, updatedAt: this.deps.now() });
     if (!updated) throw new AuthError("INVALID_TOKEN");
+    // The owner proved they read the account's mail: lift the lockout the old password collected.
+    await this.deps.limits?.passwordReset(updated.email, ip);
     // A pending email change dies with the old password too.
     await this.deps.tokens.revoke(user.id, ["change-email"]);
     await this.deps.revoker.revokeAll(user.id);

@@ -3,7 +3,7 @@ import { AuthError } from "../errors.js";
 import type { RefreshFamily, RefreshStore } from "../ports/refresh-store.js";
 import type { UserStore } from "../ports/user-store.js";
 import type { PublicUser, RequestContext, UserRecord } from "../types.js";
-import { sha256 } from "./tokens.js";
+import { passwordFingerprint, sha256 } from "./tokens.js";
 
 const SHAPE = /^([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
 
@@ -48,6 +48,7 @@ export class RefreshTokens {
       ip: ctx.ip,
       userAgent: ctx.userAgent?.slice(0, 256),
       user: this.deps.serialize(user),
+      pwd: passwordFingerprint(user.passwordHash),
     };
     const token = mint(user.id, family.id);
     await this.deps.store.create(family, sha256(token));
@@ -68,7 +69,8 @@ export class RefreshTokens {
       parsed.userId,
       parsed.familyId,
       parsed.hash,
-      { hash: sha256(next), sealed: seal(token, next), user: this.deps.serialize(user) },
+      // A family begun under an older password (one that slipped past "revoke all" during a reset) ends here.
+      { hash: sha256(next), sealed: seal(token, next), user: this.deps.serialize(user), pwd: passwordFingerprint(user.passwordHash) },
       this.deps.now(),
       this.deps.grace * 1000,
     );

@@ -13,6 +13,9 @@ import { sessionTtl } from "../core/sessions.js";
 import { Notifier } from "../core/mail.js";
 import { Recovery } from "../core/recovery.js";
 import { Verification } from "../core/verification.js";
+import { Limits } from "../core/limits.js";
+import { MemoryRateLimiter } from "../adapters/memory-rate-limiter.js";
+import { RedisRateLimiter } from "../adapters/redis-rate-limiter.js";
 import type { TokenStore } from "../ports/token-store.js";
 import { MemoryTokenStore } from "../adapters/memory-token-store.js";
 import { RedisTokenStore } from "../adapters/redis-token-store.js";
@@ -133,7 +136,9 @@ export function createContext(opts: ResolvedOptions): HttpContext {
     maxLength: opts.password.maxLength,
     common: opts.password.commonPasswords === false ? new Set<string>() : opts.password.commonPasswords ? new Set([...opts.password.commonPasswords].map((p) => p.toLowerCase())) : COMMON_PASSWORDS,
   };
-  const accounts = new Accounts({ users, passwords, policy, now: opts.now });
+  const limits = opts.rateLimits ? new Limits(redis ? new RedisRateLimiter(redis, { keyPrefix, timeoutMs }) : new MemoryRateLimiter(), opts.rateLimits) : undefined;
+  if (!limits) opts.logger.warn("gatehouse: rateLimits is false: no rate limits and no lockout. Use this for load tests only.");
+  const accounts = new Accounts({ users, passwords, policy, now: opts.now, limits });
   const serialize = (user: UserRecord) => toPublicUser(user, opts.serializeUser);
   const csrf = new Csrf(opts.allowedOrigins);
   const { strategy, accessTokens } = createStrategy(opts, users, csrf, serialize, (req, userId) => emit("onRefreshReuse", req, { userId }));
@@ -151,7 +156,7 @@ export function createContext(opts: ResolvedOptions): HttpContext {
       safely("the onMailError hook", report, () => opts.hooks.onMailError?.(err, info));
     },
   });
-  const verification = new Verification({ users, tokens, notifier, serialize, now: opts.now, ttl: opts.tokens.verifyEmailTtl });
+  const verification = new Verification({ users, tokens, notifier, serialize, now: opts.now, ttl: opts.tokens.verifyEmailTtl, limits });
   const recovery = new Recovery({
     users,
     tokens,
@@ -163,8 +168,9 @@ export function createContext(opts: ResolvedOptions): HttpContext {
     now: opts.now,
     ttl: opts.tokens.resetPasswordTtl,
     onBackgroundError: report("issuing a password reset"),
+    limits,
   });
-  const account = new Account({ users, tokens, passwords, policy, notifier, revoker: strategy, serialize, now: opts.now, changeEmailTtl: opts.tokens.changeEmailTtl });
+  const account = new Account({ users, tokens, passwords, policy, notifier, revoker: strategy, serialize, now: opts.now, changeEmailTtl: opts.tokens.changeEmailTtl, limits });
   return {
     opts,
     users,

@@ -13,6 +13,8 @@ export interface RefreshFamily {
   userAgent: string | undefined;
   /** The serialized user, so a protected request needs no user lookup; updated on every change. */
   user: PublicUser;
+  /** Fingerprint of the password hash at sign-in: a family of an older password cannot rotate. */
+  pwd: string;
 }
 
 /** The outcome of presenting a refresh token. */
@@ -38,9 +40,10 @@ export interface RefreshStore {
   /**
    * Presents a token hash: if current, replaces it by `next.hash` and keeps `next.sealed` for the
    * grace window; if previous and within `graceMs` of its rotation, answers the sealed successor;
-   * otherwise (a replay) deletes the family.
+   * otherwise (a replay) deletes the family. A family whose `pwd` is not `next.pwd` (the
+   * password changed since it began) is deleted and answers `invalid`.
    */
-  rotate(userId: string, familyId: string, presentedHash: string, next: { hash: string; sealed: string; user: PublicUser }, now: number, graceMs: number): Promise<RotateResult>;
+  rotate(userId: string, familyId: string, presentedHash: string, next: { hash: string; sealed: string; user: PublicUser; pwd: string }, now: number, graceMs: number): Promise<RotateResult>;
   /** Replaces the user copy in every family of the user. */
   updateUser(user: PublicUser): Promise<void>;
   /** The user's live families. */

@@ -13,7 +13,7 @@ export function accountRoutes(router: Router, ctx: HttpContext): void {
 
   router.post("/account/change-password", signedIn, body, async (req, res) => {
     const input = await validate(req, [passwordField("currentPassword"), passwordField("newPassword")]);
-    const user = await account.changePassword(req.user!.id, input.currentPassword as string, input.newPassword as string, strategy.currentId(req));
+    const user = await account.changePassword(req.user!.id, input.currentPassword as string, input.newPassword as string, strategy.currentId(req), req.ip);
     // A privilege change. Session mode: this session moves to a new id (the new CSRF token comes
     // from GET /csrf), answer 204. JWT mode: a fresh pair replaces this one, answer 200.
     const pair = await strategy.afterPasswordChange(req, user);
@@ -24,13 +24,13 @@ export function accountRoutes(router: Router, ctx: HttpContext): void {
 
   router.post("/account/change-email", signedIn, body, async (req, res) => {
     const input = await validate(req, [emailField("newEmail"), passwordField()]);
-    await account.requestEmailChange(req.user!.id, input.password as string, input.newEmail as string, linksFor(req, opts).confirmEmailChange);
+    await account.requestEmailChange(req.user!.id, input.password as string, input.newEmail as string, linksFor(req, opts).confirmEmailChange, req.ip);
     // The same answer whether or not the new address is taken.
     res.status(202).end();
   });
 
   const confirm = async (req: Request, res: Response, token: string) => {
-    const { user, oldEmail } = await account.confirmEmailChange(token);
+    const { user, oldEmail } = await account.confirmEmailChange(token, req.ip);
     await strategy.updateUser(req, user);
     emit("onEmailChanged", req, { user: serialize(user), oldEmail });
     res.json({ user: serialize(user) });
@@ -50,7 +50,7 @@ export function accountRoutes(router: Router, ctx: HttpContext): void {
 
   router.delete("/account", signedIn, body, async (req, res) => {
     const input = await validate(req, [passwordField()]);
-    const user = await account.delete(req.user!.id, input.password as string);
+    const user = await account.delete(req.user!.id, input.password as string, req.ip);
     await strategy.signOut(req, res);
     emit("onAccountDeleted", req, { user: serialize(user) });
     res.status(204).end();

@@ -19,7 +19,7 @@ export function accountsRoutes(router: Router, ctx: HttpContext): void {
       email: input.email as string,
       password: input.password as string,
       name: (input.name as string | undefined) ?? null,
-    });
+    }, req.ip);
     emit("onRegister", req, { user: serialize(user) });
     if (ctx.notifier.enabled) {
       // The account exists now, whatever happens to the email: a failure is reported and the
@@ -33,7 +33,7 @@ export function accountsRoutes(router: Router, ctx: HttpContext): void {
   /** Checks credentials (one answer for unknown email and wrong password) and reports failures. */
   const authenticate = async (req: Request, rawEmail: string, password: string): Promise<UserRecord> => {
     const email = normalizeEmail(rawEmail);
-    return accounts.authenticate(email, password).catch((err: unknown) => {
+    return accounts.authenticate(email, password, req.ip).catch((err: unknown) => {
       if (isAuthError(err, "INVALID_CREDENTIALS")) emit("onLoginFailed", req, { email });
       throw err;
     });

@@ -13,7 +13,7 @@ export function verificationRoutes(router: Router, ctx: HttpContext): void {
     // The session's copy of the user may be a minute old: decide on the stored record.
     const user = await users.findById(req.user!.id);
     if (!user) throw new AuthError("UNAUTHENTICATED");
-    await verification.request(user, linksFor(req, opts).verifyEmail);
+    await verification.resend(user, linksFor(req, opts).verifyEmail, req.ip);
     res.status(202).end();
   });
 
@@ -32,7 +32,7 @@ export function verificationRoutes(router: Router, ctx: HttpContext): void {
     try {
       // One string only: `?token=a&token=b` (parameter pollution) is an invalid token.
       if (typeof token !== "string" || token.length > 256) throw new AuthError("INVALID_TOKEN");
-      const user = await verification.verify(token);
+      const user = await verification.verify(token, req.ip);
       if (!redirect) return verified(req, res, user);
       await strategy.updateUser(req, user);
       emit("onEmailVerified", req, { user: serialize(user) });
@@ -45,7 +45,7 @@ export function verificationRoutes(router: Router, ctx: HttpContext): void {
 
   router.post("/verify-email", body, async (req, res) => {
     const input = await validate(req, [tokenField()]);
-    await verified(req, res, await verification.verify(input.token as string));
+    await verified(req, res, await verification.verify(input.token as string, req.ip));
   });
 }
 
