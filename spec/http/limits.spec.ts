@@ -1,14 +1,15 @@
 import { expect } from "chai";
+import type { Express } from "express";
 import request from "supertest";
 import { makeApp, register, PASSWORD } from "../helpers/app.js";
 import { MODES, signIn } from "../helpers/client.js";
 import { TestSmtp, linkIn } from "../helpers/smtp.js";
 
 const WRONG = "definitely not the password";
-const trusted = (a: import("express").Express) => a.set("trust proxy", true);
+const trusted = (a: Express) => a.set("trust proxy", true);
 
 /** A login from a given client address (the app trusts X-Forwarded-For in these specs). */
-const loginFrom = (app: import("express").Express, ip: string, email: string, password: string) =>
+const loginFrom = (app: Express, ip: string, email: string, password: string) =>
   request(app).post("/auth/login").set("X-Forwarded-For", ip).send({ email, password });
 
 describe("rate limits and lockout", () => {
