@@ -187,6 +187,8 @@ export interface AuthOptions {
    * @default the rules in `DEFAULT_LIMITS` (see README, "Rate limits")
    */
   rateLimits?: LimitOverrides | false;
+  /** Serve the router's OpenAPI 3.1 document at `GET <mount>/openapi.json`. @default true unless NODE_ENV is "production" */
+  openapi?: boolean;
   /** Adds fields to every serialized user (`{ user }` in answers and `req.user`). */
   serializeUser?: (user: UserRecord) => Record<string, unknown>;
   /** The clock, in milliseconds since the epoch. For tests. @default Date.now */
@@ -267,6 +269,7 @@ export interface ResolvedOptions {
   requireVerifiedEmail: boolean;
   hooks: AuthHooks;
   rateLimits: Record<LimitName, LimitRule> | false;
+  openapi: boolean;
   now: () => number;
   logger: Logger;
 }
@@ -465,6 +468,7 @@ export function resolveOptions(input: AuthOptions): ResolvedOptions {
     requireVerifiedEmail: bool(o.requireVerifiedEmail, "requireVerifiedEmail", false),
     hooks,
     rateLimits: limits(o.rateLimits),
+    openapi: bool(o.openapi, "openapi", process.env.NODE_ENV !== "production"),
     now: o.now ?? Date.now,
     logger,
   };

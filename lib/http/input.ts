@@ -2,6 +2,7 @@ import express, { type Request, type RequestHandler } from "express";
 import { body, matchedData, validationResult, type ValidationChain } from "express-validator";
 import { AuthError, type FieldError } from "../errors.js";
 import { MAX_EMAIL_LENGTH } from "../core/emails.js";
+import type { Field } from "./api.js";
 
 /**
  * The router's own JSON parser: `limit` bytes, objects and arrays only. A body of another type
@@ -119,3 +120,43 @@ export async function validate(req: Request, chains: ValidationChain[]): Promise
   }
   return matchedData(req, { locations: ["body"], includeOptionals: false });
 }
+
+/** The body fields of the routes: each a validation chain with its JSON Schema. */
+export const fields = {
+  email: (name = "email"): Field => ({
+    name,
+    required: true,
+    schema: { type: "string", format: "email", maxLength: MAX_EMAIL_LENGTH, description: "Trimmed, NFC-normalized and lower-cased before use." },
+    chain: () => emailField(name),
+  }),
+  password: (name = "password", description = "As typed; never truncated."): Field => ({
+    name,
+    required: true,
+    schema: { type: "string", minLength: 1, maxLength: 4096, description },
+    chain: () => passwordField(name),
+  }),
+  name: (): Field => ({
+    name: "name",
+    required: false,
+    schema: { type: ["string", "null"], minLength: 1, maxLength: 100 },
+    chain: () => nameField(),
+  }),
+  token: (name = "token", description = "The token from the emailed link."): Field => ({
+    name,
+    required: true,
+    schema: { type: "string", minLength: 1, maxLength: 256, description },
+    chain: () => tokenField(name),
+  }),
+  optionalToken: (name: string, description: string): Field => ({
+    name,
+    required: false,
+    schema: { type: "string", maxLength: 256, description },
+    chain: () => body(name).optional(),
+  }),
+  grantType: (): Field => ({
+    name: "grant_type",
+    required: false,
+    schema: { type: "string", enum: ["password"] },
+    chain: () => grantTypeField(),
+  }),
+};

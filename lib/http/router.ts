@@ -5,6 +5,8 @@ import type { UserStore } from "../ports/user-store.js";
 import { createContext } from "./context.js";
 import { errorHandler } from "./problem.js";
 import type { RequireUser } from "./require-user.js";
+import { Api } from "./api.js";
+import { openApiDocument } from "./openapi.js";
 import { accountRoutes } from "./routes/account.js";
 import { accountsRoutes } from "./routes/accounts.js";
 import { sessionRoutes } from "./routes/sessions.js";
@@ -47,19 +49,38 @@ export function authRouter(options: AuthOptions): AuthRouter {
     ctx.strategy.checkCsrf(req);
     next();
   });
-  if (ctx.accessTokens) {
-    const accessTokens = ctx.accessTokens;
-    router.get("/.well-known/jwks.json", async (_req, res) => {
-      const jwks = await accessTokens.jwks();
-      if (!jwks) throw new AuthError("NOT_FOUND");
-      res.json(jwks);
-    });
+  const api = new Api(router, { signedIn: ctx.signedIn, json: ctx.body, formOrJson: ctx.formOrJsonBody });
+  accountsRoutes(api, ctx);
+  verificationRoutes(api, ctx);
+  recoveryRoutes(api, ctx);
+  accountRoutes(api, ctx);
+  sessionRoutes(api, ctx);
+  const accessTokens = ctx.accessTokens;
+  if (accessTokens && opts.jwt.algorithm !== "HS256") {
+    api.route(
+      {
+        method: "get",
+        path: "/.well-known/jwks.json",
+        summary: "The public keys that verify access tokens",
+        success: { status: 200, description: "A JWK Set; each key carries its `kid`.", shape: "Jwks" },
+        errors: [],
+      },
+      async (_req, res) => {
+        res.json(await accessTokens.jwks());
+      },
+    );
   }
-  accountsRoutes(router, ctx);
-  verificationRoutes(router, ctx);
-  recoveryRoutes(router, ctx);
-  accountRoutes(router, ctx);
-  sessionRoutes(router, ctx);
+  if (opts.openapi) {
+    let doc: object | undefined;
+    api.route(
+      { method: "get", path: "/openapi.json", summary: "This document", success: { status: 200, description: "The OpenAPI 3.1 document of this router." }, errors: [] },
+      (req, res) => {
+        // Built once, from the same definitions the routes were registered with.
+        doc ??= openApiDocument(api.routes, opts, `${opts.appUrl.href.replace(/\/+$/, "")}${req.baseUrl}`);
+        res.json(doc);
+      },
+    );
+  }
   router.use(() => {
     throw new AuthError("NOT_FOUND");
   });
