@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { randomBytes } from "node:crypto";
-import { Redis, type RedisOptions } from "ioredis";
+import { Cluster, Redis, type RedisOptions } from "ioredis";
 
 /** A free TCP port on loopback (the OS picks it; we release it for the child to take). */
 export async function freePort(): Promise<number> {
@@ -89,10 +89,14 @@ async function waitForPing(port: number, ms: number): Promise<void> {
 
 /**
  * The Redis the specs share: `REDIS_URL` when set (keys isolated by a random prefix and removed
- * at the end, never flushed), else a redis-server of our own.
+ * at the end, never flushed), else a redis-server of our own. With `GATEHOUSE_TEST_REDIS=cluster`
+ * (`npm run test:cluster`), a local 3-master Redis Cluster of our own, and `client()` hands out
+ * ioredis `Cluster` clients (typed as `Redis`: the specs use only commands both have).
  */
 export interface TestRedis {
   url: string;
+  /** True when the clients are Cluster clients. */
+  cluster: boolean;
   /** A unique key prefix for one suite, so suites never see each other's keys. */
   prefix(): string;
   client(options?: RedisOptions): Redis;
@@ -100,42 +104,76 @@ export interface TestRedis {
   cleanup(): Promise<void>;
 }
 
-let shared: Promise<{ url: string; own: OwnRedis | undefined }> | undefined;
+interface Shared {
+  url: string;
+  clusterPorts: number[] | undefined;
+}
+
+let shared: Promise<Shared> | undefined;
+
+async function start(): Promise<Shared> {
+  if (process.env.GATEHOUSE_TEST_REDIS === "cluster") {
+    const { startCluster } = await import("./cluster.js");
+    const cluster = await startCluster(3);
+    process.once("exit", () => void cluster.stop());
+    return { url: `redis://127.0.0.1:${cluster.ports[0]}`, clusterPorts: cluster.ports };
+  }
+  if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, clusterPorts: undefined };
+  const own = await new OwnRedis().start();
+  process.once("exit", () => void own.stop());
+  return { url: own.url, clusterPorts: undefined };
+}
+
+/** Every key matching `pattern`, on every master of a Cluster (KEYS on a Cluster client asks one node). */
+export async function allKeys(redis: Redis | Cluster, pattern: string): Promise<string[]> {
+  const nodes = redis instanceof Cluster ? redis.nodes("master") : [redis];
+  const found: string[] = [];
+  for (const node of nodes) {
+    let cursor = "0";
+    do {
+      const [next, keys] = await node.scan(cursor, "MATCH", pattern, "COUNT", 500);
+      cursor = next;
+      found.push(...keys);
+    } while (cursor !== "0");
+  }
+  return found;
+}
 
 export async function testRedis(): Promise<TestRedis> {
-  shared ??= (async () => {
-    if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, own: undefined };
-    const own = await new OwnRedis().start();
-    process.once("exit", () => void own.stop());
-    return { url: own.url, own };
-  })();
-  const { url } = await shared;
+  shared ??= start();
+  const { url, clusterPorts } = await shared;
   const prefixes: string[] = [];
-  const clients: Redis[] = [];
+  const clients: (Redis | Cluster)[] = [];
+  const make = (options: RedisOptions = {}): Redis | Cluster => {
+    const redisOptions = { ...FAIL_FAST, enableOfflineQueue: true, ...options };
+    const c = clusterPorts
+      ? new Cluster(
+          clusterPorts.map((port) => ({ host: "127.0.0.1", port })),
+          { redisOptions, enableOfflineQueue: redisOptions.enableOfflineQueue, clusterRetryStrategy: () => 100 },
+        )
+      : new Redis(url, redisOptions);
+    c.on("error", () => {});
+    clients.push(c);
+    return c;
+  };
   return {
     url,
+    cluster: clusterPorts !== undefined,
     prefix() {
       const p = `ghtest:${randomBytes(4).toString("hex")}:`;
       prefixes.push(p);
       return p;
     },
     client(options = {}) {
-      const c = new Redis(url, { ...FAIL_FAST, enableOfflineQueue: true, ...options });
-      c.on("error", () => {});
-      clients.push(c);
-      return c;
+      return make(options) as Redis;
     },
     async cleanup() {
-      const admin = new Redis(url);
+      const admin = make();
       for (const p of prefixes) {
-        let cursor = "0";
-        do {
-          const [next, keys] = await admin.scan(cursor, "MATCH", `${p}*`, "COUNT", 500);
-          cursor = next;
-          if (keys.length) await admin.del(...keys);
-        } while (cursor !== "0");
+        const keys = await allKeys(admin, `${p}*`);
+        // One key per DEL: on a Cluster the keys live in many slots.
+        for (const k of keys) await admin.del(k);
       }
-      admin.disconnect();
       for (const c of clients) c.disconnect();
     },
   };
