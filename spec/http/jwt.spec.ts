@@ -59,7 +59,7 @@ describe("JWT mode", () => {
       const full = { ...base, jti: "j", iat: now, exp: now + 600, iss: APP_URL, aud: APP_URL };
       // The control: our own forgery with every claim right is accepted, so each refusal below is about its one defect.
       expect((await request(t.app).get("/auth/me").set("Authorization", `Bearer ${await sign(full)}`)).status).to.equal(200);
-      const [h, p, s] = c.accessToken.split(".");
+      const [h, , s] = c.accessToken.split(".");
       const tampered = `${h}.${Buffer.from(JSON.stringify({ ...real, sub: "someone-else" })).toString("base64url")}.${s}`;
       const { privateKey } = generateKeyPairSync("ed25519");
       const attackerJwk = await exportJWK(generateKeyPairSync("ed25519").publicKey);
