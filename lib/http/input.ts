@@ -47,6 +47,10 @@ function requiredString(field: string): ValidationChain {
     .bail()
     .custom((v) => typeof v === "string")
     .withMessage(m("INVALID_TYPE", `${field} must be a string.`))
+    .bail()
+    // A lone surrogate is not text (it cannot be typed, encoded as UTF-8 or put in an email).
+    .custom((v: string) => v.isWellFormed())
+    .withMessage(m("INVALID_CHARACTERS", `${field} must be valid Unicode text.`))
     .bail();
 }
 
@@ -94,6 +98,9 @@ export function nameField(field = "name"): ValidationChain {
     .optional({ values: "null" })
     .custom((v) => typeof v === "string")
     .withMessage(m("INVALID_TYPE", `${field} must be a string.`))
+    .bail()
+    .custom((v: string) => v.isWellFormed())
+    .withMessage(m("INVALID_CHARACTERS", `${field} must be valid Unicode text.`))
     .bail()
     .trim()
     .isLength({ min: 1, max: 100 })

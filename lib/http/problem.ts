@@ -38,12 +38,15 @@ export function toAuthError(err: unknown, logger: Logger): AuthError {
     if (err.code === "SERVICE_UNAVAILABLE" && err.cause) logger.error("gatehouse: a store is unavailable", err.cause);
     return err;
   }
+  // A path parameter that is not valid percent-encoding (`/sessions/%E0%A4%A`): no such resource.
+  if (err instanceof URIError) return new AuthError("NOT_FOUND");
   const type = (err as { type?: unknown } | null)?.type;
   if (typeof type === "string" && type in BODY_ERRORS) return new AuthError(BODY_ERRORS[type] as ErrorCode);
   const status = (err as { status?: unknown } | null)?.status;
-  if (typeof status === "number" && status >= 400 && status < 500 && typeof type === "string") {
-    // Other body-parser failures (aborted request, bad length): the client's fault, say so plainly.
-    return new AuthError("INVALID_JSON");
+  if (typeof status === "number" && status >= 400 && status < 500) {
+    // Other failures reading the body (aborted request, bad length, a Content-Encoding the bytes
+    // do not match): the client's fault, and never a 500.
+    return new AuthError(status === 415 ? "UNSUPPORTED_MEDIA_TYPE" : status === 413 ? "PAYLOAD_TOO_LARGE" : "INVALID_JSON");
   }
   logger.error("gatehouse: unexpected error", err);
   return new AuthError("INTERNAL_ERROR");
