@@ -5,8 +5,9 @@
  *   npm run example            # on REDIS_URL (default redis://127.0.0.1:6379)
  *
  * Environment: PORT (3000), REDIS_URL, AUTH_SECRET (>= 32 bytes; a random one per start if
- * unset), APP_URL (http://localhost:PORT), AUTH_MODE (session), SMTP_URL (a nodemailer URL;
- * without it, emails are printed to the console and listed at /dev/outbox).
+ * unset), APP_URL (http://localhost:PORT), AUTH_MODE (session | jwt), SMTP_URL (a nodemailer URL;
+ * without it, emails are printed to the console and listed at /dev/outbox), AUTH_RATE_LIMITS=off
+ * (no rate limits and no lockout: for load tests only).
  */
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
@@ -19,10 +20,21 @@ import { ConsoleOutbox } from "./outbox.js";
 const port = Number(process.env.PORT ?? 3000);
 const appUrl = (process.env.APP_URL ?? `http://localhost:${port}`).replace(/\/+$/, "");
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-const mode = process.env.AUTH_MODE ?? "session";
-if (mode !== "session") {
-  console.error(`AUTH_MODE=${mode} is not available yet; use AUTH_MODE=session.`);
+const modeEnv = process.env.AUTH_MODE || "session";
+if (modeEnv !== "session" && modeEnv !== "jwt") {
+  console.error(`AUTH_MODE=${modeEnv} is not a mode: use AUTH_MODE=session (cookies + CSRF) or AUTH_MODE=jwt (bearer tokens).`);
   process.exit(1);
+}
+const mode: "session" | "jwt" = modeEnv;
+
+const rateLimitsEnv = (process.env.AUTH_RATE_LIMITS ?? "").trim().toLowerCase();
+const rateLimitsOff = ["off", "false", "0", "no"].includes(rateLimitsEnv);
+if (rateLimitsEnv && !rateLimitsOff && rateLimitsEnv !== "on") {
+  console.error(`AUTH_RATE_LIMITS=${process.env.AUTH_RATE_LIMITS} is not understood: use AUTH_RATE_LIMITS=off (load tests only) or leave it unset.`);
+  process.exit(1);
+}
+if (rateLimitsOff) {
+  console.warn("WARNING: AUTH_RATE_LIMITS=off: rate limits and account lockout are switched off. Use this for load tests only, never in production.");
 }
 
 let secret = process.env.AUTH_SECRET;
@@ -60,6 +72,7 @@ const auth = authRouter({
   ...(redis ? { redis } : { inMemory: true }),
   secret,
   appUrl,
+  mode,
   mailer,
   mail: {
     appName: "Gatehouse example",
@@ -71,6 +84,7 @@ const auth = authRouter({
   },
   // The verification link (GET /auth/verify-email) lands on the page with ?status=verified|invalid.
   verifyEmailRedirect: "/",
+  ...(rateLimitsOff ? { rateLimits: false as const } : {}),
 });
 
 const publicDir = fileURLToPath(new URL("./public/", import.meta.url));
@@ -98,20 +112,42 @@ app.get(["/reset-password", "/confirm-email"], (_req, res) => {
   res.sendFile("index.html", { root: publicDir });
 });
 if (showOutbox) app.get("/dev/outbox", outbox!.page());
+// What the page needs to know before its first request: which transport to use (cookies + CSRF
+// token, or bearer tokens) and whether to link the dev outbox.
+app.get("/config.json", (_req, res) => {
+  res.setHeader("Cache-Control", "no-store");
+  res.json({ mode, outbox: showOutbox });
+});
 app.use(express.static(publicDir, { setHeaders: pageHeaders }));
 
 function usage(): string {
   const base = appUrl;
-  return `Gatehouse example (${redis ? `Redis at ${redisUrl}` : "in-memory stores"}, ${mode} mode)
+  const head = `Gatehouse example (${redis ? `Redis at ${redisUrl}` : "in-memory stores"}, ${mode} mode${rateLimitsOff ? ", RATE LIMITS OFF" : ""})
 
 Open ${base}/ in a browser to register, sign in, verify your email, reset your password,
 change password or email, and manage sessions.
 ${smtpUrl ? `Emails go out through SMTP_URL.` : `Emails are printed here${showOutbox ? ` and listed at ${base}/dev/outbox` : ""} (set SMTP_URL to send them).`}
+`;
+  const register = `  curl -i -X POST ${base}/auth/register -H 'Content-Type: application/json' \\
+       -d '{"email":"ada@example.com","password":"correct horse battery staple"}'`;
+  if (mode === "jwt") {
+    return `${head}
+Or try it with curl (keep the tokens from the login answer):
 
+${register}
+  curl -s -X POST ${base}/auth/login -H 'Content-Type: application/json' \\
+       -d '{"email":"ada@example.com","password":"correct horse battery staple"}'
+  # copy "access_token" and "refresh_token" from the answer:
+  curl -i ${base}/api/profile -H "Authorization: Bearer <access_token>"
+  curl -i -X POST ${base}/auth/refresh -H 'Content-Type: application/json' -d '{"refresh_token":"<refresh_token>"}'
+  curl -i -X POST ${base}/auth/logout -H "Authorization: Bearer <new access_token>" \\
+       -H 'Content-Type: application/json' -d '{"refresh_token":"<new refresh_token>"}'
+`;
+  }
+  return `${head}
 Or try it with curl (a cookie jar keeps the session):
 
-  curl -i -X POST ${base}/auth/register -H 'Content-Type: application/json' \\
-       -d '{"email":"ada@example.com","password":"correct horse battery staple"}'
+${register}
   curl -i -c jar -X POST ${base}/auth/login -H 'Content-Type: application/json' \\
        -d '{"email":"ada@example.com","password":"correct horse battery staple"}'
   # copy "csrfToken" from the answer:

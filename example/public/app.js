@@ -1,11 +1,13 @@
 /**
  * The Gatehouse example page: plain browser JavaScript (an ES module), no framework, no build step.
- * It drives every endpoint of the router mounted at /auth, in session mode.
+ * It drives every endpoint of the router mounted at /auth, in the server's mode (GET /config.json).
  *
  * Structure
- *   transport   how requests are authenticated. `sessionTransport()` relies on the session cookie
- *               and adds `X-CSRF-Token` to unsafe requests; a JWT transport (Authorization: Bearer,
- *               tokens kept from login/refresh) can replace it without touching the rest.
+ *   transport   how requests are authenticated, picked from the mode at start:
+ *               `sessionTransport()` relies on the session cookie and adds `X-CSRF-Token` to unsafe
+ *               requests; `jwtTransport()` keeps the access and refresh tokens in memory only, sends
+ *               `Authorization: Bearer`, refreshes the pair about 60 s before the access token
+ *               expires, and retries a request once after a refresh on 401 UNAUTHENTICATED.
  *   api()       one fetch helper: JSON in and out, the transport's headers, problem+json errors
  *               turned into `ApiError { status, code, errors, retryAfter }`.
  *   describe()  error codes -> sentences a person understands.
@@ -31,9 +33,11 @@
  *                                  with button[data-testid=revoke-session] (not on the current one)
  *                #reload-sessions #revoke-others
  *                #delete-account-form #delete-password #delete-confirm #delete-account-submit
- *   footer:      #outbox-link (shown when the dev outbox is mounted)
- *   While a request runs, its form or button has aria-busy="true"; document.body has data-ready
- *   once the first session check finished.
+ *   footer:      #outbox-link (shown when the dev outbox is mounted), #mode-label
+ *   #mode-note   shown in JWT mode: a reload signs the user out
+ *   While a request runs, its form or button has aria-busy="true"; document.body has data-mode
+ *   ("session" | "jwt") once the configuration is read, and data-ready once the first session
+ *   check finished.
  */
 
 const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
@@ -78,10 +82,130 @@ function sessionTransport() {
     forget() {
       csrfToken = null;
     },
+    /** The cookie is invisible to scripts: ask the server. */
+    hasCredentials: () => true,
+    /** The body of POST /logout. */
+    logoutBody: () => undefined,
   };
 }
 
-const transport = sessionTransport();
+/**
+ * JWT mode: the access and refresh tokens live in this page's memory only (never localStorage,
+ * sessionStorage or cookies, where injected script or another tab could read them), so a reload
+ * signs the user out. Requests carry `Authorization: Bearer <access token>`; a timer rotates the
+ * pair about 60 s before the access token expires; a request refused with 401 UNAUTHENTICATED is
+ * retried once after a refresh. `onExpired` runs when a timed refresh finds the sign-in over.
+ */
+function jwtTransport({ onExpired }) {
+  const REFRESH_LEAD = 60; // seconds before expiry
+  let accessToken = null;
+  let refreshToken = null;
+  let expiresAt = 0; // ms since the epoch
+  let timer = null;
+  let inFlight = null; // the running refresh: the timer and a 401 may want one at the same time
+
+  function schedule(expiresIn) {
+    clearTimeout(timer);
+    // A minute before expiry; for lifetimes of two minutes or less, halfway through.
+    const lead = expiresIn > 2 * REFRESH_LEAD ? REFRESH_LEAD : expiresIn / 2;
+    timer = setTimeout(timedRefresh, Math.max(1, expiresIn - lead) * 1000);
+  }
+
+  async function timedRefresh() {
+    timer = null;
+    try {
+      await refreshPair();
+    } catch (err) {
+      if (!refreshToken) return; // signed out meanwhile
+      if (err instanceof ApiError && err.status === 401) {
+        forget();
+        onExpired(err);
+      } else {
+        // Offline, 503 or 429: try again soon (a request's 401 also refreshes).
+        timer = setTimeout(timedRefresh, (err instanceof ApiError && err.retryAfter ? err.retryAfter : 15) * 1000);
+      }
+    }
+  }
+
+  function remember(data) {
+    if (!data || typeof data.access_token !== "string" || typeof data.refresh_token !== "string") return;
+    accessToken = data.access_token;
+    refreshToken = data.refresh_token;
+    const ttl = Number(data.expires_in) > 0 ? Number(data.expires_in) : 900;
+    expiresAt = Date.now() + ttl * 1000;
+    schedule(ttl);
+  }
+
+  function forget() {
+    accessToken = null;
+    refreshToken = null;
+    expiresAt = 0;
+    clearTimeout(timer);
+    timer = null;
+  }
+
+  /** POST /auth/refresh with the refresh token; the old one is dead afterwards. */
+  function refreshPair() {
+    if (!refreshToken) return Promise.reject(new ApiError({ status: 401, code: "INVALID_REFRESH_TOKEN" }));
+    inFlight ??= (async () => {
+      const sent = refreshToken;
+      let res;
+      try {
+        res = await fetch("/auth/refresh", {
+          method: "POST",
+          credentials: "omit",
+          headers: { Accept: "application/json", "Content-Type": "application/json" },
+          body: JSON.stringify({ refresh_token: sent }),
+        });
+      } catch {
+        throw new ApiError({ status: 0, code: "NETWORK_ERROR" });
+      }
+      if (!res.ok) throw await toApiError(res);
+      const data = await readJson(res);
+      if (refreshToken === sent) remember(data); // else signed out (or in again) meanwhile
+    })().finally(() => {
+      inFlight = null;
+    });
+    return inFlight;
+  }
+
+  return {
+    mode: "jwt",
+    credentials: "omit",
+    async authorize(_method, headers) {
+      // Wait for a running refresh; refresh first when the access token is (nearly) expired,
+      // e.g. after the timer was throttled in a background tab.
+      if (inFlight) await inFlight.catch(() => {});
+      else if (refreshToken && Date.now() > expiresAt - 5000) await refreshPair().catch(() => {});
+      if (accessToken) headers.Authorization = `Bearer ${accessToken}`;
+    },
+    /** Login, refresh, change-password (and register with sign-in) answer a new pair. */
+    remember,
+    /** Nothing to fetch: the pair comes with the answers that change it. */
+    async renew() {},
+    /** 401 UNAUTHENTICATED with a refresh token at hand: refresh, then retry once. */
+    async recover(error) {
+      if (error.code !== "UNAUTHENTICATED" || !refreshToken) return false;
+      try {
+        await refreshPair();
+        return true;
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 401) forget();
+        return false;
+      }
+    },
+    forget,
+    /** Whether there is a sign-in to ask the server about. */
+    hasCredentials: () => refreshToken !== null,
+    /** Rotates the pair now (the "Refresh tokens" button). */
+    refresh: refreshPair,
+    /** POST /logout also ends the refresh token's family. */
+    logoutBody: () => (refreshToken ? { refresh_token: refreshToken } : undefined),
+  };
+}
+
+/** Set in start() from the server's mode. */
+let transport = sessionTransport();
 
 // ---------------------------------------------------------------------------------------------
 // api()
@@ -400,6 +524,11 @@ async function loadSessions() {
 
 /** Asks the server who is signed in; shows the matching view. */
 async function loadMe() {
+  if (!transport.hasCredentials()) {
+    // JWT mode without tokens (a fresh page): nobody is signed in, no need to ask.
+    setUser(null);
+    return;
+  }
   try {
     const { user } = await api("GET", "/auth/me");
     await transport.renew();
@@ -426,6 +555,34 @@ function closeFlowPanels() {
   if (location.pathname !== "/") history.replaceState(null, "", "/");
 }
 
+/** The server's mode and whether the dev outbox is mounted (GET /config.json). */
+async function loadConfig() {
+  try {
+    const res = await fetch("/config.json", { credentials: "omit", headers: { Accept: "application/json" } });
+    const config = res.ok ? await res.json() : null;
+    if (config && (config.mode === "session" || config.mode === "jwt")) return config;
+  } catch {
+    // handled below
+  }
+  showMessage("error", "Could not read the app's configuration; assuming session mode. Reload the page to try again.");
+  return { mode: "session", outbox: false };
+}
+
+/** A timed JWT refresh found the sign-in over (revoked, password changed elsewhere, expired). */
+function signInExpired() {
+  if (!currentUser) return;
+  setUser(null);
+  showMessage("error", ERROR_MESSAGES.INVALID_REFRESH_TOKEN);
+}
+
+function applyMode(mode) {
+  document.body.dataset.mode = mode;
+  $("mode-label").textContent = mode === "jwt" ? "JWT mode (bearer tokens in memory)" : "Session mode (cookie + CSRF token)";
+  $("mode-note").hidden = mode !== "jwt";
+  $("refresh-session").textContent = mode === "jwt" ? "Refresh tokens" : "Refresh session";
+  if (mode === "session" && navigator.cookieEnabled === false) showMessage("error", "Cookies are off: this page needs them to keep you signed in.");
+}
+
 async function start() {
   const url = new URL(location.href);
   const token = url.searchParams.get("token");
@@ -433,12 +590,11 @@ async function start() {
   // Keep tokens and one-time outcomes out of the address bar, the history and bookmarks.
   if (token !== null || status !== null) history.replaceState(null, "", url.pathname);
 
-  fetch("/dev/outbox", { method: "HEAD", credentials: "same-origin" })
-    .then((res) => {
-      outboxAvailable = res.ok;
-      $("outbox-link").hidden = !res.ok;
-    })
-    .catch(() => {});
+  const config = await loadConfig();
+  transport = config.mode === "jwt" ? jwtTransport({ onExpired: signInExpired }) : sessionTransport();
+  applyMode(config.mode);
+  outboxAvailable = config.outbox === true;
+  $("outbox-link").hidden = !outboxAvailable;
 
   await loadMe();
 
@@ -471,9 +627,10 @@ onSubmit("register-form", async ({ email, password, name }, form) => {
   const data = await api("POST", "/auth/register", body);
   form.reset();
   $("login-email").value = data.user.email;
-  if (data.csrfToken) setUser(data.user); // signInOnRegister
+  const signedIn = Boolean(data.csrfToken || data.access_token); // signInOnRegister
+  if (signedIn) setUser(data.user);
   showMessage("success", `Account created. We sent a link to ${data.user.email} to verify the address; you can sign in now.`, { outbox: true });
-  if (!data.csrfToken) $("login-password").focus();
+  if (!signedIn) $("login-password").focus();
 });
 
 onSubmit("login-form", async ({ email, password }, form) => {
@@ -516,9 +673,17 @@ onClick("resend-verification", async () => {
 }, { EMAIL_ALREADY_VERIFIED: "Your email is already verified." });
 
 onClick("refresh-session", async () => {
-  const { user } = await api("POST", "/auth/refresh");
-  setUser(user);
-  showMessage("success", "Session refreshed: it has a new id and your details were re-read.");
+  if (transport.mode === "jwt") {
+    // A new pair (the old refresh token is dead), then the profile as the server has it now.
+    await transport.refresh();
+    const { user } = await api("GET", "/auth/me");
+    setUser(user);
+    showMessage("success", "Tokens refreshed: you have a new access and refresh token, and your details were re-read.");
+  } else {
+    const { user } = await api("POST", "/auth/refresh");
+    setUser(user);
+    showMessage("success", "Session refreshed: it has a new id and your details were re-read.");
+  }
   await loadSessions();
 });
 
@@ -530,15 +695,16 @@ onClick("load-api-profile", async () => {
 });
 
 onClick("logout-button", async () => {
-  await api("POST", "/auth/logout");
+  await api("POST", "/auth/logout", transport.logoutBody());
   transport.forget();
   setUser(null);
   showMessage("info", "You are signed out.");
 });
 
 onSubmit("change-password-form", async ({ currentPassword, newPassword }, form) => {
+  // JWT mode: the answer's new pair replaces the old one (api() hands it to the transport).
   await api("POST", "/auth/account/change-password", { currentPassword, newPassword });
-  // The session moved to a new id with a new CSRF token: read it before the next unsafe request.
+  // Session mode: the session moved to a new id with a new CSRF token: read it before the next unsafe request.
   await transport.renew();
   form.reset();
   showMessage("success", "Your password was changed. Every other session was signed out.");
@@ -572,7 +738,5 @@ window.addEventListener("pageshow", (event) => {
   // Back/forward cache: the session may have changed while the page was away.
   if (event.persisted) loadMe();
 });
-
-if (navigator.cookieEnabled === false) showMessage("error", "Cookies are off: this page needs them to keep you signed in.");
 
 start();

@@ -7,7 +7,7 @@ import type { RefreshFamily, RefreshStore } from "../../ports/refresh-store.js";
 import type { RefreshTokens } from "../../core/refresh-tokens.js";
 import type { PublicUser, UserRecord } from "../../types.js";
 import { tokenField, validate } from "../input.js";
-import type { SessionInfo, Strategy } from "./strategy.js";
+import { clientIp, type SessionInfo, type Strategy } from "./strategy.js";
 
 /** What the bearer token of a request established. */
 interface Identity {
@@ -75,7 +75,7 @@ export class JwtStrategy implements Strategy {
   }
 
   async signIn(req: Request, user: UserRecord) {
-    const { family, token } = await this.deps.refresh.start(user, { ip: req.ip, userAgent: req.get("user-agent") });
+    const { family, token } = await this.deps.refresh.start(user, { ip: clientIp(req), userAgent: req.get("user-agent") });
     return this.pair(user, family, token);
   }
 

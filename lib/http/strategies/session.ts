@@ -8,7 +8,7 @@ import type { UserStore } from "../../ports/user-store.js";
 import type { PublicUser, SessionMeta, UserRecord } from "../../types.js";
 import { sessionDeadline, sessionExpired } from "../../core/sessions.js";
 import { passwordFingerprint } from "../../core/tokens.js";
-import type { SessionInfo, Strategy } from "./strategy.js";
+import { clientIp, type SessionInfo, type Strategy } from "./strategy.js";
 import type { Csrf } from "../csrf.js";
 
 declare module "express-session" {
@@ -95,7 +95,7 @@ export class SessionStrategy implements Strategy {
       user: this.deps.serialize(user),
       createdAt: now,
       seenAt: now,
-      ip: req.ip,
+      ip: clientIp(req),
       userAgent: req.get("user-agent")?.slice(0, MAX_USER_AGENT),
       pwd: passwordFingerprint(user.passwordHash),
     };
