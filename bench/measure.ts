@@ -37,6 +37,10 @@ export interface Measurement {
   perSecond: number;
   latency: Latency;
   statusCodes: Record<string, number>;
+  /** The 2xx latencies in ms, sorted: what {@link combine} merges. */
+  samples: Float64Array;
+  /** For a {@link combine}d measurement: the runs it was made of. */
+  parts?: Measurement[];
 }
 
 /** More samples than any run here produces; a bound on memory if one ever runs away. */
@@ -64,6 +68,7 @@ function run(kind: string, url: string, opts: MeasureOptions): Promise<Measureme
       const statusCodes: Record<string, number> = {};
       for (const [code, { count }] of Object.entries(result.statusCodeStats)) statusCodes[code] = count;
       const ok = result["2xx"];
+      const sorted = Float64Array.from(samples);
       resolve({
         kind,
         url,
@@ -73,8 +78,9 @@ function run(kind: string, url: string, opts: MeasureOptions): Promise<Measureme
         non2xx: result.non2xx,
         errors: result.errors,
         perSecond: ok / result.duration,
-        latency: latencyOf(Float64Array.from(samples)),
+        latency: latencyOf(sorted),
         statusCodes,
+        samples: sorted,
       });
     });
     instance.on("response", (_client, status, _bytes, ms) => {
@@ -82,6 +88,37 @@ function run(kind: string, url: string, opts: MeasureOptions): Promise<Measureme
     });
     const watchdog = setTimeout(() => instance.stop(), durationS * 1000 + GRACE_MS);
   });
+}
+
+/**
+ * Runs that went on at the same time (one per server of a group) as one: 2xx/s and errors add up,
+ * latency percentiles come from all their samples together, the duration is the longest run's.
+ */
+export function combine(kind: string, runs: readonly Measurement[]): Measurement {
+  if (runs.length === 0) throw new Error("combine: no runs");
+  const samples = new Float64Array(runs.reduce((n, m) => n + m.samples.length, 0));
+  let at = 0;
+  for (const m of runs) {
+    samples.set(m.samples, at);
+    at += m.samples.length;
+  }
+  const statusCodes: Record<string, number> = {};
+  for (const m of runs) for (const [code, n] of Object.entries(m.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + n;
+  const sum = (f: (m: Measurement) => number) => runs.reduce((n, m) => n + f(m), 0);
+  return {
+    kind,
+    url: runs.map((m) => m.url).join(" + "),
+    connections: sum((m) => m.connections),
+    durationS: Math.max(...runs.map((m) => m.durationS)),
+    ok: sum((m) => m.ok),
+    non2xx: sum((m) => m.non2xx),
+    errors: sum((m) => m.errors),
+    perSecond: sum((m) => m.perSecond),
+    latency: latencyOf(samples),
+    statusCodes,
+    samples,
+    parts: [...runs],
+  };
 }
 
 /** Nearest-rank percentiles and the mean of the samples (sorted in place). */

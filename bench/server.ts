@@ -6,9 +6,11 @@
  *
  * prints one line `{"ready":true,"port":N}` once it listens on 127.0.0.1, and exits on SIGTERM
  * or when its stdin closes (the parent died). A new kind is one entry in SERVER_KINDS.
+ * `redisUrl` is a `redis://` URL, or `redis-cluster://host:port,host:port,...` for an ioredis
+ * `Cluster` (see {@link clusterUrl}).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import { dirname, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -16,7 +18,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { RedisStore } from "connect-redis";
 import express, { type Express } from "express";
 import session from "express-session";
-import { Redis } from "ioredis";
+import { Cluster, Redis } from "ioredis";
+import { SignJWT, jwtVerify, type JWTHeaderParameters } from "jose";
 import { authRouter } from "../lib/index.js";
 
 export const SECRET = "bench-secret-that-is-long-enough-0123456789";
@@ -24,13 +27,13 @@ export const PASSWORD = "correct horse battery staple";
 
 /** What a server builds its app from (in the child). `prefix` is this run's; each kind adds its own part. */
 export interface ServerContext {
-  redis: Redis;
+  redis: Redis | Cluster;
   prefix: string;
 }
 
 /** How a client authenticates against a running server. */
 export interface SignedIn {
-  /** Headers that make `GET /api/profile` answer 200 (a cookie today; a bearer token for JWT). */
+  /** Headers that make `GET /api/profile` answer 200 (a session cookie, or `authorization: Bearer <jwt>`). */
   headers: Record<string, string>;
   /** The account behind them, for login benchmarks. */
   credentials?: { email: string; password: string };
@@ -90,12 +93,42 @@ export async function gatehouseLogin(baseUrl: string, email: string, password = 
   return cookieFrom(res, cookieName);
 }
 
+/** Signs in on a Gatehouse server in JWT mode (`POST /auth/login`) and returns the access token. */
+export async function gatehouseAccessToken(baseUrl: string, email: string, password = PASSWORD): Promise<string> {
+  const res = await post(`${baseUrl}/auth/login`, { email, password });
+  await expectStatus(res, 200, "POST /auth/login");
+  const token = ((await res.json()) as { access_token?: unknown }).access_token;
+  if (typeof token !== "string") throw new Error("POST /auth/login: no access_token in the answer");
+  return token;
+}
+
+/** `appUrl` of every Gatehouse server here; JWT `iss` and `aud` default to its origin. */
+const APP_URL = "http://127.0.0.1";
+
+/**
+ * The JWT settings Gatehouse uses in jwt mode with `secret: SECRET` and the defaults (lib/options.ts):
+ * an HS256 key derived from the secret, its kid, issuer and audience = the origin of `appUrl`,
+ * `typ: at+jwt`, 900 s lifetime. The bare JWT server signs and verifies with exactly these.
+ */
+const JWT = (() => {
+  const key = createHmac("sha256", SECRET).update("gatehouse/jwt/hs256").digest();
+  const kid = `hs-${createHmac("sha256", key).update("kid").digest("base64url").slice(0, 10)}`;
+  const origin = new URL(APP_URL).origin;
+  return { key: new Uint8Array(key), kid, issuer: origin, audience: origin, typ: "at+jwt", ttl: 900 };
+})();
+
+/** The bearer token of an `Authorization` header, as Gatehouse parses it. */
+const BEARER = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i;
+
 export const SERVER_KINDS = {
   gatehouse: {
     label: "gatehouse (authRouter + requireUser)",
     app({ redis, prefix }) {
       const app = express();
-      const auth = authRouter({ redis, secret: SECRET, appUrl: "http://127.0.0.1", keyPrefix: `${prefix}gh:` });
+      // rateLimits: false, as the option's doc says for load tests: the login benches send one
+      // account's right password from one address many at once, and each attempt holds a point
+      // of the 5-point account+IP lockout until its hash is checked.
+      const auth = authRouter({ redis, secret: SECRET, appUrl: APP_URL, keyPrefix: `${prefix}gh:`, rateLimits: false });
       app.use("/auth", auth);
       app.get("/api/profile", auth.requireUser, (req, res) => res.json({ user: req.user }));
       return app;
@@ -129,6 +162,76 @@ export const SERVER_KINDS = {
       const res = await post(`${baseUrl}/login`);
       await expectStatus(res, 200, "POST /login");
       return { headers: { cookie: cookieFrom(res, "connect.sid") } };
+    },
+  },
+  "gatehouse-jwt": {
+    label: 'gatehouse, mode "jwt" (Bearer access token)',
+    app({ redis, prefix }) {
+      const app = express();
+      const auth = authRouter({ redis, secret: SECRET, appUrl: APP_URL, mode: "jwt", keyPrefix: `${prefix}ghjwt:`, rateLimits: false });
+      app.use("/auth", auth);
+      app.get("/api/profile", auth.requireUser, (req, res) => res.json({ user: req.user }));
+      return app;
+    },
+    async signIn(baseUrl) {
+      const email = `bench-${randomBytes(4).toString("hex")}@example.com`;
+      await gatehouseRegister(baseUrl, email);
+      const token = await gatehouseAccessToken(baseUrl, email);
+      return { headers: { authorization: `Bearer ${token}` }, credentials: { email, password: PASSWORD } };
+    },
+  },
+  "bare-jwt": {
+    label: "express + jose jwtVerify (no Redis)",
+    app() {
+      const users = new Map([[USER.id, USER]]);
+      const keyFor = (header: JWTHeaderParameters) => {
+        if (header.kid !== JWT.kid) throw new Error("unknown kid");
+        return JWT.key;
+      };
+      const app = express();
+      // The same token Gatehouse issues: same key, kid, typ and claims.
+      app.post("/login", async (_req, res) => {
+        const iat = Math.floor(Date.now() / 1000);
+        const token = await new SignJWT({ sid: randomBytes(16).toString("base64url") })
+          .setProtectedHeader({ alg: "HS256", kid: JWT.kid, typ: JWT.typ })
+          .setSubject(USER.id)
+          .setJti(randomBytes(16).toString("base64url"))
+          .setIssuedAt(iat)
+          .setExpirationTime(iat + JWT.ttl)
+          .setIssuer(JWT.issuer)
+          .setAudience(JWT.audience)
+          .sign(JWT.key);
+        res.json({ user: USER, access_token: token, token_type: "bearer", expires_in: JWT.ttl });
+      });
+      // The same checks as Gatehouse's verification, then a user from memory: no revocation.
+      app.get("/api/profile", async (req, res) => {
+        const m = BEARER.exec(req.headers.authorization ?? "");
+        let user: typeof USER | undefined;
+        if (m) {
+          try {
+            const { payload } = await jwtVerify(m[1]!, keyFor, {
+              algorithms: ["HS256"],
+              issuer: JWT.issuer,
+              audience: JWT.audience,
+              typ: JWT.typ,
+              requiredClaims: ["exp", "iat", "sub", "jti", "sid"],
+            });
+            user = typeof payload.sub === "string" ? users.get(payload.sub) : undefined;
+          } catch {
+            user = undefined;
+          }
+        }
+        if (!user) return void res.status(401).json({ error: "unauthenticated" });
+        res.json({ user });
+      });
+      return app;
+    },
+    async signIn(baseUrl) {
+      const res = await post(`${baseUrl}/login`);
+      await expectStatus(res, 200, "POST /login");
+      const token = ((await res.json()) as { access_token?: unknown }).access_token;
+      if (typeof token !== "string") throw new Error("POST /login: no access_token in the answer");
+      return { headers: { authorization: `Bearer ${token}` } };
     },
   },
   bare: {
@@ -219,16 +322,42 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
+const CLUSTER_SCHEME = "redis-cluster:";
+
+/** The `redisUrl` argument of a server child for a Redis Cluster: its seed nodes on loopback. */
+export function clusterUrl(ports: readonly number[]): string {
+  return `${CLUSTER_SCHEME}//${ports.map((port) => `127.0.0.1:${port}`).join(",")}`;
+}
+
+/**
+ * A client for `url` with the option the README recommends, `enableOfflineQueue: false`. For a
+ * Cluster it is a top-level `ClusterOptions` field: ioredis 6 types `redisOptions` without it and
+ * its connection pool forces `enableOfflineQueue: true` on every node connection regardless, so
+ * it is the Cluster's own queue (commands sent before the slots are known) that the flag turns off.
+ * `ready` waits for `CLUSTER INFO` to report `cluster_state:ok` (`enableReadyCheck`, the default).
+ */
+function connectRedis(url: string): Redis | Cluster {
+  if (!url.startsWith(CLUSTER_SCHEME)) return new Redis(url, { enableOfflineQueue: false });
+  const nodes = url
+    .slice(CLUSTER_SCHEME.length + 2)
+    .split(",")
+    .map((hostPort) => {
+      const at = hostPort.lastIndexOf(":");
+      return { host: hostPort.slice(0, at), port: Number(hostPort.slice(at + 1)) };
+    });
+  return new Cluster(nodes, { enableOfflineQueue: false });
+}
+
 /** The child process: build the app of `kind`, listen, say so, exit when told. */
 async function main(argv: string[]): Promise<void> {
   const [kind, portArg, redisUrl, prefix] = argv;
   if (kind === undefined || !isServerKind(kind) || !redisUrl || prefix === undefined) {
     throw new Error(`usage: server.ts <${Object.keys(SERVER_KINDS).join("|")}> <port> <redisUrl> <prefix>`);
   }
-  const redis = new Redis(redisUrl, { enableOfflineQueue: false });
+  const redis = connectRedis(redisUrl);
   redis.on("error", (err: Error) => console.error(`[${kind}] redis: ${err.message}`));
   await new Promise<void>((ready, fail) => {
-    const timer = setTimeout(() => fail(new Error("redis not ready after 10 s")), 10_000);
+    const timer = setTimeout(() => fail(new Error(`${redis instanceof Cluster ? "redis cluster" : "redis"} not ready after 10 s`)), 10_000);
     redis.once("ready", () => {
       clearTimeout(timer);
       ready();

@@ -4,7 +4,8 @@
  *
  *   npm run example            # on REDIS_URL (default redis://127.0.0.1:6379)
  *
- * Environment: PORT (3000), REDIS_URL, AUTH_SECRET (>= 32 bytes; a random one per start if
+ * Environment: PORT (3000), REDIS_URL, or REDIS_CLUSTER_NODES (host:port,host:port) for a Redis
+ * Cluster, or REDIS_SENTINELS (host:port,...) with REDIS_SENTINEL_NAME for Sentinel, AUTH_SECRET (>= 32 bytes; a random one per start if
  * unset), APP_URL (http://localhost:PORT), AUTH_MODE (session | jwt), SMTP_URL (a nodemailer URL;
  * without it, emails are printed to the console and listed at /dev/outbox), AUTH_RATE_LIMITS=off
  * (no rate limits and no lockout: for load tests only).
@@ -12,7 +13,7 @@
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import express, { type Response } from "express";
-import { Redis } from "ioredis";
+import { Cluster, Redis } from "ioredis";
 import nodemailer from "nodemailer";
 import { authRouter, type AuthOptions } from "gatehouse";
 import { ConsoleOutbox } from "./outbox.js";
@@ -44,22 +45,61 @@ if (!secret) {
 }
 
 /** Connects to Redis, or resolves null when it is not reachable within 2 s. */
-async function connectRedis(url: string): Promise<Redis | null> {
-  // Fail fast while Redis is away (503 at once) instead of queueing commands for seconds.
-  const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000, lazyConnect: true });
-  redis.on("error", (err: Error) => console.error(`redis: ${err.message}`));
+/** `host:port,host:port` → ioredis node list. */
+function nodes(list: string): { host: string; port: number }[] {
+  return list.split(",").map((hp) => {
+    const [host, port] = hp.trim().split(":");
+    return { host: host || "127.0.0.1", port: Number(port) };
+  });
+}
+
+/**
+ * The Redis client, by environment: REDIS_CLUSTER_NODES (a Redis Cluster), REDIS_SENTINELS with
+ * REDIS_SENTINEL_NAME (a Sentinel-managed primary), else REDIS_URL. Options as the README
+ * recommends: fail fast while Redis is away (503 at once) instead of queueing commands.
+ */
+function makeRedis(): { client: Redis | Cluster; where: string } {
+  const failFast = { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000, lazyConnect: true } as const;
+  if (process.env.REDIS_CLUSTER_NODES) {
+    const startup = nodes(process.env.REDIS_CLUSTER_NODES);
+    return { client: new Cluster(startup, { enableOfflineQueue: false, lazyConnect: true, redisOptions: failFast }), where: `the Redis Cluster at ${process.env.REDIS_CLUSTER_NODES}` };
+  }
+  if (process.env.REDIS_SENTINELS) {
+    const name = process.env.REDIS_SENTINEL_NAME ?? "mymaster";
+    const client = new Redis({
+      ...failFast,
+      sentinels: nodes(process.env.REDIS_SENTINELS),
+      name,
+      failoverDetector: true,
+      // A demoted primary answers READONLY: reconnect (to the new primary) and retry.
+      reconnectOnError: (err) => (/^(READONLY|NOREPLICAS)/.test(err.message) ? 2 : false),
+    });
+    return { client, where: `the Sentinel-managed primary "${name}" (sentinels ${process.env.REDIS_SENTINELS})` };
+  }
+  return { client: new Redis(redisUrl, failFast), where: `Redis at ${redisUrl}` };
+}
+
+/** Connects, or resolves null when Redis is not reachable within 2 s. */
+async function connectRedis(): Promise<{ client: Redis | Cluster; where: string } | null> {
+  const made = makeRedis();
+  made.client.on("error", (err: Error) => console.error(`redis: ${err.message}`));
   try {
-    await Promise.race([redis.connect(), new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), 2000))]);
-    return redis;
+    await Promise.race([made.client.connect(), new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), 2000))]);
+    return made;
   } catch {
-    redis.disconnect();
+    made.client.disconnect();
     return null;
   }
 }
 
-const redis = await connectRedis(redisUrl);
-if (!redis) {
-  console.warn(`Redis is not reachable at ${redisUrl}: running on in-memory stores. Data is lost when the server stops.`);
+const connected = await connectRedis();
+const redis = connected?.client;
+if (!connected) {
+  console.warn(`Redis is not reachable (${makeRedisDescription()}): running on in-memory stores. Data is lost when the server stops.`);
+}
+
+function makeRedisDescription(): string {
+  return process.env.REDIS_CLUSTER_NODES ?? process.env.REDIS_SENTINELS ?? redisUrl;
 }
 
 // Real mail through SMTP_URL; otherwise print emails and keep them for the /dev/outbox page.
@@ -122,7 +162,7 @@ app.use(express.static(publicDir, { setHeaders: pageHeaders }));
 
 function usage(): string {
   const base = appUrl;
-  const head = `Gatehouse example (${redis ? `Redis at ${redisUrl}` : "in-memory stores"}, ${mode} mode${rateLimitsOff ? ", RATE LIMITS OFF" : ""})
+  const head = `Gatehouse example (${connected ? connected.where : "in-memory stores"}, ${mode} mode${rateLimitsOff ? ", RATE LIMITS OFF" : ""})
 
 Open ${base}/ in a browser to register, sign in, verify your email, reset your password,
 change password or email, and manage sessions.

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { OwnRedis } from "../helpers/redis.js";
+import { startCluster, type LocalCluster } from "../helpers/cluster.js";
 import { Browser, startInstance, type Instance } from "../helpers/instances.js";
 import { MODES } from "../helpers/client.js";
 
@@ -10,17 +11,30 @@ const SECRET = "a-shared-secret-for-every-instance-0123456789";
  * Several app instances (example-app processes) on one Redis, as behind a load balancer: state
  * lives only in Redis, so what one instance does the others see at once.
  */
-describe("several instances on one Redis", function () {
-  this.timeout(120_000);
+describe("several instances on one Redis (and on a Redis Cluster)", function () {
+  this.timeout(180_000);
   const redis = new OwnRedis();
-  before(() => redis.start());
-  after(() => redis.stop());
+  let cluster: LocalCluster | undefined;
+  before(async () => {
+    await redis.start();
+    cluster = await startCluster(3);
+  });
+  after(async () => {
+    await redis.stop();
+    await cluster?.stop();
+  });
 
+  const backends = {
+    "one redis-server": () => ({ REDIS_URL: redis.url }),
+    "a 3-master cluster": () => ({ REDIS_CLUSTER_NODES: cluster!.ports.map((p) => `127.0.0.1:${p}`).join(",") }),
+  };
+
+  for (const [backend, backendEnv] of Object.entries(backends))
   for (const mode of MODES) {
-    describe(`[${mode}]`, () => {
+    describe(`[${mode}] on ${backend}`, () => {
       let apps: Instance[] = [];
       before(async () => {
-        const env = { REDIS_URL: redis.url, AUTH_MODE: mode, AUTH_SECRET: SECRET, APP_URL: "http://app.test" };
+        const env = { ...backendEnv(), AUTH_MODE: mode, AUTH_SECRET: SECRET, APP_URL: "http://app.test" };
         apps = await Promise.all([startInstance(env), startInstance(env), startInstance(env)]);
       });
       after(() => Promise.all(apps.map((a) => a.stop())));
