@@ -5,6 +5,9 @@ import type { AccessClaims, AccessTokens } from "../ports/access-tokens.js";
 /** The `typ` of access tokens (RFC 9068): a token of any other type is refused as an access token. */
 const ACCESS_TYP = "at+jwt";
 
+/** Verified tokens kept in memory (most recently used first out last). */
+const CACHE_SIZE = 10_000;
+
 export interface JoseAccessTokensOptions {
   algorithm: "HS256" | "RS256" | "EdDSA";
   keys: { kid: string; signKey: KeyObject | Uint8Array | undefined; verifyKey: KeyObject | Uint8Array }[];
@@ -24,6 +27,14 @@ export class JoseAccessTokens implements AccessTokens {
   readonly ttl: number;
   private readonly byKid: Map<string, KeyObject | Uint8Array>;
   private readonly signKey: KeyObject | Uint8Array;
+  /**
+   * Tokens that passed verification, with their expiry. jose verifies through WebCrypto on
+   * libuv's thread pool, which argon2 fills during a login burst; a client sends one access
+   * token many times, so only its first use needs the pool. Only the exact token string that
+   * verified is cached, and only until it expires; revocation is checked on every request
+   * anyway (the family read).
+   */
+  private readonly verified = new Map<string, AccessClaims & { exp: number }>();
 
   constructor(private readonly o: JoseAccessTokensOptions) {
     this.ttl = o.ttl;
@@ -47,6 +58,13 @@ export class JoseAccessTokens implements AccessTokens {
   }
 
   async verify(token: string, now: number): Promise<AccessClaims | null> {
+    const cached = this.verified.get(token);
+    if (cached) {
+      this.verified.delete(token);
+      if (cached.exp * 1000 <= now) return null;
+      this.verified.set(token, cached);
+      return { sub: cached.sub, sid: cached.sid, jti: cached.jti };
+    }
     try {
       const { payload } = await jwtVerify(token, (header: JWTHeaderParameters) => this.key(header), {
         algorithms: [this.o.algorithm],
@@ -57,7 +75,10 @@ export class JoseAccessTokens implements AccessTokens {
         requiredClaims: ["exp", "iat", "sub", "jti", "sid"],
       });
       if (typeof payload.sub !== "string" || typeof payload.sid !== "string" || typeof payload.jti !== "string") return null;
-      return { sub: payload.sub, sid: payload.sid, jti: payload.jti };
+      const claims = { sub: payload.sub, sid: payload.sid, jti: payload.jti };
+      this.verified.set(token, { ...claims, exp: payload.exp! });
+      if (this.verified.size > CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
+      return claims;
     } catch {
       return null;
     }
