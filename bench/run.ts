@@ -11,6 +11,7 @@ import { argon2id, hash, verify } from "argon2";
 import { startCluster, type LocalCluster } from "../spec/helpers/cluster.js";
 import { combine, mean, measure, median, type Measurement } from "./measure.js";
 import { benchRedis } from "./redis.js";
+import { measureMemory } from "./memory.js";
 import { fmtInt, fmtMs, heading, ratioLine, table } from "./report.js";
 import { clusterUrl, PASSWORD, SERVER_KINDS, startServer, type RunningServer, type ServerKindName, type SignedIn } from "./server.js";
 
@@ -352,6 +353,22 @@ async function main(): Promise<void> {
     const parts = scale.get("split")!.map((m) => m.parts ?? [m]);
     console.log(`per process (mean req/s): ${group.map((_, i) => fmtInt(mean(parts.map((runs) => runs[i]?.perSecond ?? NaN)))).join(", ")}`);
     console.log(ratioLine(`${n} processes / 1`, meanRps(scale, "split") / meanRps(scale, "one"), { asFactor: true }));
+
+    // (8) Redis memory per user, session and refresh family, and what it means for capacity.
+    const mem = await measureMemory(redis.url, redis.prefix);
+    console.log(heading(`8. Capacity: Redis memory per record (growth of used_memory over ${fmtInt(mem.n)} of each, created through the router)`));
+    const perGb = (bytes: number) => fmtInt(1e9 / bytes);
+    console.log(
+      table(
+        ["record", "bytes each", "per GB of Redis memory"],
+        [
+          ["user (record + email index)", fmtInt(mem.perUser), perGb(mem.perUser)],
+          ["session (session + index entry), session mode", fmtInt(mem.perSession), perGb(mem.perSession)],
+          ["refresh family (family + index entry), JWT mode", fmtInt(mem.perFamily), perGb(mem.perFamily)],
+        ],
+      ),
+    );
+    console.log(`protected requests per second per instance (this machine, section 1): ${fmtInt(meanRps(throughput, "gatehouse"))} session mode, ${fmtInt(meanRps(jwtThroughput, "gatehouse-jwt"))} JWT mode`);
 
     console.log(`\ndone in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   } finally {
