@@ -8,7 +8,7 @@ import type { Notifier } from "./mail.js";
 import type { Passwords } from "./passwords.js";
 import type { Limits } from "./limits.js";
 import { checkPassword, type PasswordPolicy } from "./policy.js";
-import { newToken, parseToken, passwordFingerprint } from "./tokens.js";
+import { issueToken, parseToken, passwordFingerprint } from "./tokens.js";
 
 export interface AccountDeps {
   users: UserStore;
@@ -84,11 +84,7 @@ export class Account {
     const ttl = this.deps.changeEmailTtl;
     const publicUser = this.deps.serialize(user);
     if (!owner) {
-      const { token, hash } = newToken(user.id);
-      await this.deps.tokens.put(
-        { purpose: "change-email", userId: user.id, hash, target: newEmail, fingerprint: passwordFingerprint(user.passwordHash), expiresAt: this.deps.now() + ttl * 1000 },
-        ttl,
-      );
+      const token = await issueToken(this.deps.tokens, user, "change-email", newEmail, ttl, this.deps.now());
       this.deps.notifier.send("confirmEmailChange", newEmail, { user: publicUser, newEmail, link: link(token), expiresInMinutes: ttl / 60 });
     }
     this.deps.notifier.send("emailChanged", user.email, { user: publicUser, newEmail });

@@ -9,7 +9,7 @@ import type { Notifier } from "./mail.js";
 import type { Limits } from "./limits.js";
 import type { Passwords } from "./passwords.js";
 import { checkPassword, type PasswordPolicy } from "./policy.js";
-import { newToken, parseToken, passwordFingerprint } from "./tokens.js";
+import { issueToken, parseToken, passwordFingerprint } from "./tokens.js";
 
 export interface RecoveryDeps {
   users: UserStore;
@@ -49,13 +49,9 @@ export class Recovery {
   }
 
   private async issue(user: UserRecord, link: (token: string) => string): Promise<void> {
-    const { token, hash } = newToken(user.id);
     const ttl = this.deps.ttl;
     // One live reset token per user: this replaces (kills) any older one.
-    await this.deps.tokens.put(
-      { purpose: "reset-password", userId: user.id, hash, target: user.email, fingerprint: passwordFingerprint(user.passwordHash), expiresAt: this.deps.now() + ttl * 1000 },
-      ttl,
-    );
+    const token = await issueToken(this.deps.tokens, user, "reset-password", user.email, ttl, this.deps.now());
     // Sent to the stored address, never to what the request typed.
     this.deps.notifier.send("resetPassword", user.email, { user: this.deps.serialize(user), link: link(token), expiresInMinutes: ttl / 60 });
   }

@@ -1,4 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
+import type { TokenPurpose, TokenStore } from "../ports/token-store.js";
+import type { UserRecord } from "../types.js";
 
 /** A token as handed to a user, and the hash that is stored in its place. */
 export interface IssuedToken {
@@ -32,4 +34,14 @@ export function parseToken(token: string): { userId: string; hash: string } | nu
 /** A fingerprint of a password hash: a reset token carries it and dies when the password changes. */
 export function passwordFingerprint(passwordHash: string): string {
   return sha256(`password:${passwordHash}`).slice(0, 22);
+}
+
+/**
+ * Issues the user's one live token for `purpose` (an older one of that purpose dies), bound to
+ * `target` and to the current password, valid `ttl` seconds from `now`. Returns the token to mail.
+ */
+export async function issueToken(tokens: TokenStore, user: UserRecord, purpose: TokenPurpose, target: string, ttl: number, now: number): Promise<string> {
+  const { token, hash } = newToken(user.id);
+  await tokens.put({ purpose, userId: user.id, hash, target, fingerprint: passwordFingerprint(user.passwordHash), expiresAt: now + ttl * 1000 }, ttl);
+  return token;
 }

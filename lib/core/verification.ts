@@ -4,7 +4,7 @@ import type { UserStore } from "../ports/user-store.js";
 import type { PublicUser, UserRecord } from "../types.js";
 import type { Notifier } from "./mail.js";
 import type { Limits } from "./limits.js";
-import { newToken, parseToken, passwordFingerprint } from "./tokens.js";
+import { issueToken, parseToken } from "./tokens.js";
 
 export interface VerificationDeps {
   users: UserStore;
@@ -28,12 +28,8 @@ export class Verification {
    */
   async request(user: UserRecord, link: (token: string) => string): Promise<void> {
     if (user.emailVerified) throw new AuthError("EMAIL_ALREADY_VERIFIED");
-    const { token, hash } = newToken(user.id);
     const ttl = this.deps.ttl;
-    await this.deps.tokens.put(
-      { purpose: "verify-email", userId: user.id, hash, target: user.email, fingerprint: passwordFingerprint(user.passwordHash), expiresAt: this.deps.now() + ttl * 1000 },
-      ttl,
-    );
+    const token = await issueToken(this.deps.tokens, user, "verify-email", user.email, ttl, this.deps.now());
     this.deps.notifier.send("verifyEmail", user.email, { user: this.deps.serialize(user), link: link(token), expiresInMinutes: ttl / 60 });
   }
 
