@@ -120,6 +120,14 @@ for (const mode of MODES) {
       // Commands sent during the pause ran when it lifted (logout, refresh): sign in again.
       const again = await signIn(t.app, mode, "who@example.com");
       expect((await again.get("/api/profile")).status).to.equal(200);
+      // Nothing half-written: every user record is indexed by its email, or is a registration
+      // cut off before its email claim, which expires by itself.
+      await new Promise((r) => setTimeout(r, 200));
+      for (const key of await client.keys(`${t.prefix}{u:*}:user`)) {
+        const [email, id, ttl] = [await client.hget(key, "email"), await client.hget(key, "id"), await client.pttl(key)];
+        const owner = await t.auth.users.findByEmail(email!);
+        expect(owner?.id === id || ttl > 0, `${key}: indexed, or pending with a TTL`).to.equal(true);
+      }
     });
   });
 }

@@ -48,6 +48,24 @@ describe("[session] session cookie", () => {
   });
 });
 
+describe("[session] secret rotation", () => {
+  it("a cookie signed with the old secret still works once a new secret is put first; not after the old one is removed", async () => {
+    const OLD = "the-old-secret-that-is-long-enough-0123456789";
+    const NEW = "the-new-secret-that-is-long-enough-9876543210";
+    const before = await makeApp({ secret: OLD });
+    const { email } = await register(before.app);
+    const { res } = await login(before.app, email);
+    const cookie = sessionCookie(res)!;
+    const same = { redis: before.redis, keyPrefix: before.prefix, now: before.clock.now };
+    const rotated = await makeApp({ ...same, secret: [NEW, OLD] });
+    expect((await request(rotated.app).get("/auth/me").set("Cookie", cookie)).status).to.equal(200);
+    const fresh = await request(rotated.app).post("/auth/login").send({ email, password: PASSWORD });
+    const retired = await makeApp({ ...same, secret: NEW });
+    expect((await request(retired.app).get("/auth/me").set("Cookie", cookie)).status, "old signature refused").to.equal(401);
+    expect((await request(retired.app).get("/auth/me").set("Cookie", sessionCookie(fresh)!)).status, "signed with the new secret").to.equal(200);
+  });
+});
+
 describe("[session] POST /logout", () => {
   it("is not undone by a slow request that ends after it (no session resurrection)", async () => {
     const { app, auth, clock } = await makeApp();
