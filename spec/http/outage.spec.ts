@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import request, { type Test } from "supertest";
 import { Redis } from "ioredis";
-import { OwnRedis, FAIL_FAST } from "../helpers/redis.js";
+import { OwnRedis, FAIL_FAST, allKeys } from "../helpers/redis.js";
 import { makeApp, register, PASSWORD, type TestApp } from "../helpers/app.js";
 import { MODES, signIn, type Client, type Mode } from "../helpers/client.js";
 
@@ -123,7 +123,7 @@ for (const mode of MODES) {
       // Nothing half-written: every user record is indexed by its email, or is a registration
       // cut off before its email claim, which expires by itself.
       await new Promise((r) => setTimeout(r, 200));
-      for (const key of await client.keys(`${t.prefix}{u:*}:user`)) {
+      for (const key of await allKeys(client, `${t.prefix}{u:*}:user`)) {
         const [email, id, ttl] = [await client.hget(key, "email"), await client.hget(key, "id"), await client.pttl(key)];
         const owner = await t.auth.users.findByEmail(email!);
         expect(owner?.id === id || ttl > 0, `${key}: indexed, or pending with a TTL`).to.equal(true);
