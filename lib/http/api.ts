@@ -53,8 +53,10 @@ export class Api {
     const chain: RequestHandler[] = [];
     if (def.auth) chain.push(this.guards.signedIn);
     if (def.body) chain.push(def.form ? this.guards.formOrJson : this.guards.json);
+    // Validation chains are built once per route; express-validator runs them per request.
+    const validators = def.body?.map((f) => f.chain());
     chain.push(async (req, res) => {
-      const input = def.body ? await validate(req, def.body.map((f) => f.chain())) : {};
+      const input = validators ? await validate(req, validators) : {};
       await handler(req, res, input);
     });
     this.router[def.method](def.path, ...chain);
