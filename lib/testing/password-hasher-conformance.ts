@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import type { PasswordHasher } from "../ports/password-hasher.js";
+import { mochaGlobals } from "./mocha.js";
 
 /**
  * Declares a mocha suite that checks a {@link PasswordHasher}: salted hashes, exact matching of
@@ -16,7 +17,7 @@ import type { PasswordHasher } from "../ports/password-hasher.js";
  * @param makeHasher - Called before each test.
  */
 export function passwordHasherConformance(name: string, makeHasher: () => PasswordHasher): void {
-  const { describe, it, beforeEach } = mochaGlobals();
+  const { describe, it, beforeEach } = mochaGlobals("passwordHasherConformance");
 
   describe(`PasswordHasher conformance: ${name}`, function () {
     this.timeout(60_000);
@@ -119,22 +120,4 @@ export function passwordHasherConformance(name: string, makeHasher: () => Passwo
       assert.equal(hasher.recognizes("plainly not a hash"), false);
     });
   });
-}
-
-interface MochaGlobals {
-  describe(title: string, fn: (this: { timeout(ms: number): void }) => void): void;
-  it(title: string, fn: () => Promise<void> | void): void;
-  beforeEach(fn: () => void): void;
-}
-
-/**
- * The mocha globals, looked up when the suite is declared so that the package needs neither
- * mocha nor its types to build or load.
- */
-function mochaGlobals(): MochaGlobals {
-  const g = globalThis as Partial<MochaGlobals>;
-  if (typeof g.describe !== "function" || typeof g.it !== "function" || typeof g.beforeEach !== "function") {
-    throw new TypeError("gatehouse/testing: call passwordHasherConformance from a spec file run by mocha");
-  }
-  return g as MochaGlobals;
 }

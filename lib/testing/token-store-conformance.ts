@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import type { TokenPurpose, TokenRecord, TokenStore } from "../ports/token-store.js";
+import { mochaGlobals } from "./mocha.js";
 
 /** A fixed logical clock: stores must judge expiry by the `now` they are given, not by their own. */
 const NOW = 1_700_000_000_000;
@@ -23,7 +24,7 @@ const TTL_SECONDS = 3600;
  * @param makeStore - Called before each test.
  */
 export function tokenStoreConformance(name: string, makeStore: () => Promise<TokenStore> | TokenStore): void {
-  const { describe, it, beforeEach } = mochaGlobals();
+  const { describe, it, beforeEach } = mochaGlobals("tokenStoreConformance");
 
   describe(`TokenStore conformance: ${name}`, function () {
     this.timeout(30_000);
@@ -238,22 +239,4 @@ function newRecord(overrides: Partial<TokenRecord> = {}): TokenRecord {
     expiresAt: NOW + TTL_SECONDS * 1000,
     ...overrides,
   };
-}
-
-interface MochaGlobals {
-  describe(title: string, fn: (this: { timeout(ms: number): void }) => void): void;
-  it(title: string, fn: () => Promise<void>): void;
-  beforeEach(fn: () => Promise<void>): void;
-}
-
-/**
- * The mocha globals, looked up when the suite is declared so that the package needs neither
- * mocha nor its types to build or load.
- */
-function mochaGlobals(): MochaGlobals {
-  const g = globalThis as Partial<MochaGlobals>;
-  if (typeof g.describe !== "function" || typeof g.it !== "function" || typeof g.beforeEach !== "function") {
-    throw new TypeError("gatehouse/testing: call tokenStoreConformance from a spec file run by mocha");
-  }
-  return g as MochaGlobals;
 }

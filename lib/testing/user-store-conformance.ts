@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import type { UserStore } from "../ports/user-store.js";
 import type { NewUser, UserRecord } from "../types.js";
+import { mochaGlobals } from "./mocha.js";
 
 /**
  * Declares a mocha suite that checks a {@link UserStore} keeps the contract Gatehouse relies on:
@@ -19,7 +20,7 @@ import type { NewUser, UserRecord } from "../types.js";
  * @param makeStore - Called before each test.
  */
 export function userStoreConformance(name: string, makeStore: () => Promise<UserStore> | UserStore): void {
-  const { describe, it, beforeEach } = mochaGlobals();
+  const { describe, it, beforeEach } = mochaGlobals("userStoreConformance");
 
   describe(`UserStore conformance: ${name}`, function () {
     this.timeout(30_000);
@@ -256,22 +257,4 @@ function newUser(overrides: Partial<NewUser> = {}): NewUser {
     createdAt: 1_700_000_000_000,
     ...overrides,
   };
-}
-
-interface MochaGlobals {
-  describe(title: string, fn: (this: { timeout(ms: number): void }) => void): void;
-  it(title: string, fn: () => Promise<void>): void;
-  beforeEach(fn: () => Promise<void>): void;
-}
-
-/**
- * The mocha globals, looked up when the suite is declared so that the package needs neither
- * mocha nor its types to build or load.
- */
-function mochaGlobals(): MochaGlobals {
-  const g = globalThis as Partial<MochaGlobals>;
-  if (typeof g.describe !== "function" || typeof g.it !== "function" || typeof g.beforeEach !== "function") {
-    throw new TypeError("gatehouse/testing: call userStoreConformance from a spec file run by mocha");
-  }
-  return g as MochaGlobals;
 }
