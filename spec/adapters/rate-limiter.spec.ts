@@ -1,13 +1,11 @@
 import { expect } from "chai";
 import { createHash, randomBytes } from "node:crypto";
 import { Cluster, Redis } from "ioredis";
-import { isAuthError } from "../../lib/errors.js";
 import { MemoryRateLimiter } from "../../lib/adapters/memory-rate-limiter.js";
 import { RedisRateLimiter } from "../../lib/adapters/redis-rate-limiter.js";
-import type { RedisClient } from "../../lib/adapters/redis-call.js";
 import type { Limit, RateLimiter } from "../../lib/ports/rate-limiter.js";
 import { startCluster, type LocalCluster } from "../helpers/cluster.js";
-import { FAIL_FAST, OwnRedis, testRedis, type TestRedis } from "../helpers/redis.js";
+import { FAIL_FAST, OwnRedis, allKeys, expectUnavailable, testRedis, type TestRedis } from "../helpers/redis.js";
 
 const BLOCKING: Limit = { name: "loginAccountIp", points: 5, duration: 60, blockDuration: 120 };
 const WINDOWED: Limit = { name: "registerIp", points: 3, duration: 600, blockDuration: 0 };
@@ -127,7 +125,7 @@ describe("RedisRateLimiter", () => {
     it("keeps one expiring key per limit and key, named by the key's hash, never by an email", async () => {
       const email = freshKey();
       await limiter.hit(BLOCKING, `203.0.113.7|${email}`);
-      const keys = await scanAll(client, `${prefix}*`);
+      const keys = await allKeys(client, `${prefix}*`);
       expect(keys).to.have.length(1);
       expect(keys[0]).to.match(new RegExp(`^${prefix}rl:loginAccountIp:[A-Za-z0-9_-]{43}$`));
       expect(keys[0]).to.not.include(email.split("@")[0]!);
@@ -138,7 +136,7 @@ describe("RedisRateLimiter", () => {
     it("extends the key's life to the block when a hit is refused", async () => {
       const key = freshKey();
       for (let i = 0; i < 6; i++) await limiter.hit(BLOCKING, key);
-      const [stored] = await scanAll(client, `${prefix}*`);
+      const [stored] = await allKeys(client, `${prefix}*`);
       expect(await client.ttl(stored!)).to.be.within(119, 120);
     });
 
@@ -251,37 +249,9 @@ describe("RedisRateLimiter", () => {
 
     describe("after the contract suite", () => {
       it("spread counters over several nodes", async () => {
-        const counts = await Promise.all(clusterClient.nodes("master").map(async (node) => (await scanAll(node, `${prefix}rl:*`)).length));
+        const counts = await Promise.all(clusterClient.nodes("master").map(async (node) => (await allKeys(node, `${prefix}rl:*`)).length));
         expect(counts.filter((n) => n > 0).length).to.be.greaterThan(1);
       });
     });
   });
 });
-
-async function expectUnavailable(name: string, call: () => Promise<unknown>): Promise<void> {
-  const started = Date.now();
-  let error: unknown;
-  try {
-    await call();
-  } catch (err) {
-    error = err;
-  }
-  const elapsed = Date.now() - started;
-  expect(isAuthError(error, "SERVICE_UNAVAILABLE"), `${name} rejected with ${String(error)}`).to.equal(true);
-  expect(elapsed, `${name} took ${elapsed} ms`).to.be.below(2000);
-}
-
-/** Every key matching the pattern, on every master of a Cluster. */
-async function scanAll(client: RedisClient, pattern: string): Promise<string[]> {
-  const nodes = client instanceof Cluster ? client.nodes("master") : [client];
-  const keys: string[] = [];
-  for (const node of nodes) {
-    let cursor = "0";
-    do {
-      const [next, batch] = await node.scan(cursor, "MATCH", pattern, "COUNT", 500);
-      cursor = next;
-      keys.push(...batch);
-    } while (cursor !== "0");
-  }
-  return keys;
-}

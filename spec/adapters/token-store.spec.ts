@@ -1,14 +1,12 @@
 import { expect } from "chai";
 import { createHash, randomBytes } from "node:crypto";
 import { Cluster, Redis } from "ioredis";
-import { isAuthError } from "../../lib/errors.js";
 import { MemoryTokenStore } from "../../lib/adapters/memory-token-store.js";
 import { RedisTokenStore } from "../../lib/adapters/redis-token-store.js";
-import type { RedisClient } from "../../lib/adapters/redis-call.js";
 import type { TokenRecord, TokenStore } from "../../lib/ports/token-store.js";
 import { tokenStoreConformance } from "../../lib/testing/index.js";
 import { startCluster, type LocalCluster } from "../helpers/cluster.js";
-import { FAIL_FAST, OwnRedis, testRedis, type TestRedis } from "../helpers/redis.js";
+import { FAIL_FAST, OwnRedis, allKeys, expectUnavailable, testRedis, type TestRedis } from "../helpers/redis.js";
 
 const NOW = 1_700_000_000_000;
 const rawToken = () => randomBytes(32).toString("base64url");
@@ -56,7 +54,7 @@ describe("RedisTokenStore", () => {
       await store.put(token, 900);
       const key = `${prefix}{u:${token.userId}}:token:verify-email`;
       expect(store.key(token.userId, "verify-email")).to.equal(key);
-      expect(await scanAll(client, `${prefix}*`)).to.deep.equal([key]);
+      expect(await allKeys(client, `${prefix}*`)).to.deep.equal([key]);
       expect(await client.type(key)).to.equal("hash");
       const ttl = await client.ttl(key);
       expect(ttl).to.be.within(898, 900);
@@ -77,14 +75,14 @@ describe("RedisTokenStore", () => {
       expect(await store.consume(a.userId, a.purpose, a.hash, NOW)).to.deep.equal(a);
       expect(await client.exists(store.key(a.userId, a.purpose))).to.equal(0);
       await store.revoke(b.userId, ["verify-email", "change-email"]);
-      expect(await scanAll(client, `${prefix}*`)).to.deep.equal([]);
+      expect(await allKeys(client, `${prefix}*`)).to.deep.equal([]);
     });
 
     it("stores the hash it is given, never the raw token", async () => {
       const raw = rawToken();
       const token = record({ hash: hashOf(raw) });
       await store.put(token, 900);
-      const keys = await scanAll(client, `${prefix}*`);
+      const keys = await allKeys(client, `${prefix}*`);
       expect(keys).to.have.length(1);
       const stored = await client.hgetall(keys[0]!);
       expect(stored.hash).to.equal(token.hash);
@@ -156,37 +154,9 @@ describe("RedisTokenStore", () => {
 
     describe("after the conformance suite", () => {
       it("spread tokens over several nodes", async () => {
-        const counts = await Promise.all(clusterClient.nodes("master").map(async (node) => (await scanAll(node, `${prefix}*:token:*`)).length));
+        const counts = await Promise.all(clusterClient.nodes("master").map(async (node) => (await allKeys(node, `${prefix}*:token:*`)).length));
         expect(counts.filter((n) => n > 0).length).to.be.greaterThan(1);
       });
     });
   });
 });
-
-async function expectUnavailable(name: string, call: () => Promise<unknown>): Promise<void> {
-  const started = Date.now();
-  let error: unknown;
-  try {
-    await call();
-  } catch (err) {
-    error = err;
-  }
-  const elapsed = Date.now() - started;
-  expect(isAuthError(error, "SERVICE_UNAVAILABLE"), `${name} rejected with ${String(error)}`).to.equal(true);
-  expect(elapsed, `${name} took ${elapsed} ms`).to.be.below(2000);
-}
-
-/** Every key matching the pattern, on every master of a Cluster. */
-async function scanAll(client: RedisClient, pattern: string): Promise<string[]> {
-  const nodes = client instanceof Cluster ? client.nodes("master") : [client];
-  const keys: string[] = [];
-  for (const node of nodes) {
-    let cursor = "0";
-    do {
-      const [next, batch] = await node.scan(cursor, "MATCH", pattern, "COUNT", 500);
-      cursor = next;
-      keys.push(...batch);
-    } while (cursor !== "0");
-  }
-  return keys;
-}

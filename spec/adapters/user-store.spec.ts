@@ -1,7 +1,6 @@
 import { expect } from "chai";
 import { createHash } from "node:crypto";
 import { Cluster, Redis } from "ioredis";
-import { isAuthError } from "../../lib/errors.js";
 import { MemoryUserStore } from "../../lib/adapters/memory-user-store.js";
 import { RedisUserStore } from "../../lib/adapters/redis-user-store.js";
 import type { RedisClient } from "../../lib/adapters/redis-call.js";
@@ -9,7 +8,7 @@ import type { UserStore } from "../../lib/ports/user-store.js";
 import type { NewUser } from "../../lib/types.js";
 import { userStoreConformance } from "../../lib/testing/index.js";
 import { startCluster, type LocalCluster } from "../helpers/cluster.js";
-import { FAIL_FAST, OwnRedis, testRedis, type TestRedis } from "../helpers/redis.js";
+import { FAIL_FAST, OwnRedis, allKeys, expectUnavailable, testRedis, type TestRedis } from "../helpers/redis.js";
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 let counter = 0;
@@ -53,7 +52,7 @@ describe("RedisUserStore", () => {
       expect(user).to.not.equal(null);
       const userKey = `${prefix}{u:${user!.id}}:user`;
       const emailKey = `${prefix}{e:${sha256(user!.email)}}:email`;
-      expect((await scanAll(client, `${prefix}*`)).sort()).to.deep.equal([emailKey, userKey].sort());
+      expect((await allKeys(client, `${prefix}*`)).sort()).to.deep.equal([emailKey, userKey].sort());
       expect(await client.type(userKey)).to.equal("hash");
       expect(await client.hgetall(userKey)).to.deep.equal({
         id: user!.id,
@@ -75,7 +74,7 @@ describe("RedisUserStore", () => {
       // Look at the record between the write and the claim: hold the claim's SET.
       const original = client.set.bind(client);
       (client as unknown as { set: unknown }).set = async (...args: unknown[]) => {
-        const keys = await scanAll(client, `${prefix}{u:*}:user`);
+        const keys = await allKeys(client, `${prefix}{u:*}:user`);
         for (const k of keys) ttls.push(await client.pttl(k));
         return (original as (...a: unknown[]) => Promise<unknown>)(...args);
       };
@@ -148,7 +147,7 @@ describe("RedisUserStore", () => {
       await client.set(`${prefix}{u:${owner.id}}:claim:${sha256(address)}`, "token", "PX", 30_000);
       expect(await store.create(newUser({ email: address }))).to.equal(null);
       expect(await client.get(indexKey(address))).to.equal(owner.id);
-      expect(await scanAll(client, `${prefix}{u:*}:user`)).to.have.length(1);
+      expect(await allKeys(client, `${prefix}{u:*}:user`)).to.have.length(1);
     });
 
     it("lets exactly one of two slow app servers racing for one email win", async () => {
@@ -249,7 +248,7 @@ describe("RedisUserStore", () => {
 
     describe("after the conformance suite", () => {
       it("spread users over several nodes and left the index consistent", async () => {
-        const keys = (await Promise.all(clusterClient.nodes("master").map((node) => scanAll(node, `${prefix}*`)))).map(
+        const keys = (await Promise.all(clusterClient.nodes("master").map((node) => allKeys(node, `${prefix}*`)))).map(
           (k) => k.filter((key) => key.endsWith(":user")).length,
         );
         expect(keys.filter((n) => n > 0).length).to.be.greaterThan(1);
@@ -275,37 +274,9 @@ function jittery(client: Redis): Redis {
   });
 }
 
-async function expectUnavailable(name: string, call: () => Promise<unknown>): Promise<void> {
-  const started = Date.now();
-  let error: unknown;
-  try {
-    await call();
-  } catch (err) {
-    error = err;
-  }
-  const elapsed = Date.now() - started;
-  expect(isAuthError(error, "SERVICE_UNAVAILABLE"), `${name} rejected with ${String(error)}`).to.equal(true);
-  expect(elapsed, `${name} took ${elapsed} ms`).to.be.below(2000);
-}
-
-/** Every key under the prefix, on every master of a Cluster. */
-async function scanAll(client: RedisClient, pattern: string): Promise<string[]> {
-  const nodes = client instanceof Cluster ? client.nodes("master") : [client];
-  const keys: string[] = [];
-  for (const node of nodes) {
-    let cursor = "0";
-    do {
-      const [next, batch] = await node.scan(cursor, "MATCH", pattern, "COUNT", 500);
-      cursor = next;
-      keys.push(...batch);
-    } while (cursor !== "0");
-  }
-  return keys;
-}
-
 /** Index entries and users match one to one, and no email-change lease is left behind. */
 async function expectConsistent(client: RedisClient, prefix: string): Promise<void> {
-  const keys = await scanAll(client, `${prefix}*`);
+  const keys = await allKeys(client, `${prefix}*`);
   const userKeys = keys.filter((k) => k.endsWith(":user"));
   const emailKeys = keys.filter((k) => k.endsWith(":email"));
   expect(keys.filter((k) => k.includes(":claim:")), "leases left behind").to.deep.equal([]);

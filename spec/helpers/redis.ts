@@ -2,6 +2,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { randomBytes } from "node:crypto";
 import { Cluster, Redis, type RedisOptions } from "ioredis";
+import { expect } from "chai";
+import { isAuthError } from "../../lib/errors.js";
 
 /** A free TCP port on loopback (the OS picks it; we release it for the child to take). */
 export async function freePort(): Promise<number> {
@@ -177,4 +179,18 @@ export async function testRedis(): Promise<TestRedis> {
       for (const c of clients) c.disconnect();
     },
   };
+}
+
+/** Asserts that `call` rejects with `AuthError("SERVICE_UNAVAILABLE")` within 2 s (an outage answered fast). */
+export async function expectUnavailable(name: string, call: () => Promise<unknown>): Promise<void> {
+  const started = Date.now();
+  let error: unknown;
+  try {
+    await call();
+  } catch (err) {
+    error = err;
+  }
+  const elapsed = Date.now() - started;
+  expect(isAuthError(error, "SERVICE_UNAVAILABLE"), `${name} rejected with ${String(error)}`).to.equal(true);
+  expect(elapsed, `${name} took ${elapsed} ms`).to.be.below(2000);
 }
