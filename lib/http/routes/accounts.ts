@@ -120,8 +120,8 @@ export function accountsRoutes(api: Api, ctx: HttpContext): void {
       success: { status: 200, description: jwt ? "A new token pair." : "The user and the new CSRF token.", shape: jwt ? "TokenPair" : "SessionLogin" },
       errors: jwt ? ["INVALID_REFRESH_TOKEN", "VALIDATION_FAILED"] : ["UNAUTHENTICATED", "CSRF_INVALID"],
     },
-    async (req, res) => {
-      res.json(await strategy.refresh(req));
+    async (req, res, input) => {
+      res.json(await strategy.refresh(req, input));
     },
   );
 

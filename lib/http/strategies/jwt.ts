@@ -6,7 +6,6 @@ import type { AccessTokens } from "../../ports/access-tokens.js";
 import type { RefreshFamily, RefreshStore } from "../../ports/refresh-store.js";
 import type { RefreshTokens } from "../../core/refresh-tokens.js";
 import type { PublicUser, UserRecord } from "../../types.js";
-import { tokenField, validate } from "../input.js";
 import { clientIp, type SessionInfo, type Strategy } from "./strategy.js";
 
 /** What the bearer token of a request established. */
@@ -79,8 +78,7 @@ export class JwtStrategy implements Strategy {
     return this.pair(user, family, token);
   }
 
-  async refresh(req: Request) {
-    const input = await validate(req, [tokenField("refresh_token")]);
+  async refresh(req: Request, input: Record<string, unknown>) {
     const { family, token } = await this.deps.refresh.rotateOrThrow(input.refresh_token as string, (userId) => this.deps.onReuse(req, userId));
     return this.pair(family.user, family, token);
   }

@@ -28,8 +28,8 @@ export interface Strategy extends SessionRevoker {
   checkCsrf(req: Request): void;
   /** Starts a session for `user`: the fields to add to the login answer. */
   signIn(req: Request, user: UserRecord): Promise<Record<string, unknown>>;
-  /** `POST /refresh`: the answer. */
-  refresh(req: Request): Promise<Record<string, unknown>>;
+  /** `POST /refresh`: the answer. `input` is the validated body (JWT mode: `refresh_token`). */
+  refresh(req: Request, input: Record<string, unknown>): Promise<Record<string, unknown>>;
   /** Ends this request's session. */
   signOut(req: Request, res: Response): Promise<void>;
   /** After this request changed the password: a rotated session (nothing to answer) or a fresh token pair. */
