@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
-import { freePort } from "./redis.js";
+import { freePorts } from "./redis.js";
 
 /** A Redis Cluster this test process owns: its masters' loopback ports, and how to stop it. */
 export interface LocalCluster {
@@ -32,9 +32,8 @@ export async function startCluster(size: number): Promise<LocalCluster> {
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    for (let i = 0; i < size; i++) {
-      const port = await freePort();
-      ports.push(port);
+    ports.push(...(await freePorts(size)));
+    for (const port of ports) {
       const child = spawn(
         "redis-server",
         [

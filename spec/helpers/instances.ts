@@ -10,10 +10,10 @@ export interface Instance {
 /**
  * Starts the example app (`example/server.ts`) as a separate process with the given environment,
  * and waits until it answers. Several of them on one Redis are what a deployment behind a load
- * balancer looks like.
+ * balancer looks like; start several at once on ports from one `freePorts(n)` call, so they differ.
  */
-export async function startInstance(env: Record<string, string>): Promise<Instance> {
-  const port = await freePort();
+export async function startInstance(env: Record<string, string>, port?: number): Promise<Instance> {
+  port ??= await freePort();
   const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "--conditions=development", "example/server.ts"], {
     env: { ...process.env, NODE_ENV: "development", PORT: String(port), ...env },
     stdio: ["ignore", "ignore", "pipe"],

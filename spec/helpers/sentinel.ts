@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
-import { freePort } from "./redis.js";
+import { freePorts } from "./redis.js";
 
 /** A primary, a replica and a sentinel on loopback, owned by the calling spec. */
 export interface LocalSentinel {
@@ -53,7 +53,7 @@ export async function startSentinel(name = "gatehouse"): Promise<LocalSentinel> 
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    const [primaryPort, replicaPort, sentinelPort] = [await freePort(), await freePort(), await freePort()];
+    const [primaryPort, replicaPort, sentinelPort] = (await freePorts(3)) as [number, number, number];
     const common = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir];
     run(["--port", String(primaryPort), ...common]);
     run(["--port", String(replicaPort), ...common, "--replicaof", "127.0.0.1", String(primaryPort)]);

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { OwnRedis } from "../helpers/redis.js";
+import { OwnRedis, freePorts } from "../helpers/redis.js";
 import { startCluster, type LocalCluster } from "../helpers/cluster.js";
 import { Browser, startInstance, type Instance } from "../helpers/instances.js";
 import { MODES } from "../helpers/client.js";
@@ -35,7 +35,7 @@ describe("several instances on one Redis (and on a Redis Cluster)", function () 
       let apps: Instance[] = [];
       before(async () => {
         const env = { ...backendEnv(), AUTH_MODE: mode, AUTH_SECRET: SECRET, APP_URL: "http://app.test" };
-        apps = await Promise.all([startInstance(env), startInstance(env), startInstance(env)]);
+        apps = await Promise.all((await freePorts(3)).map((port) => startInstance(env, port)));
       });
       after(() => Promise.all(apps.map((a) => a.stop())));
 
