@@ -128,7 +128,7 @@ export const SERVER_KINDS = {
       // rateLimits: false, as the option's doc says for load tests: the login benches send one
       // account's right password from one address many at once, and each attempt holds a point
       // of the 5-point account+IP lockout until its hash is checked.
-      const auth = authRouter({ redis, secret: SECRET, appUrl: APP_URL, keyPrefix: `${prefix}gh:`, rateLimits: false });
+      const auth = authRouter({ redis, secret: SECRET, appUrl: APP_URL, storage: { keyPrefix: `${prefix}gh:` }, rateLimits: false });
       app.use("/auth", auth);
       app.get("/api/profile", auth.requireUser, (req, res) => res.json({ user: req.user }));
       return app;
@@ -168,7 +168,7 @@ export const SERVER_KINDS = {
     label: 'gatehouse, mode "jwt" (Bearer access token)',
     app({ redis, prefix }) {
       const app = express();
-      const auth = authRouter({ redis, secret: SECRET, appUrl: APP_URL, mode: "jwt", keyPrefix: `${prefix}ghjwt:`, rateLimits: false });
+      const auth = authRouter({ redis, secret: SECRET, appUrl: APP_URL, mode: "jwt", storage: { keyPrefix: `${prefix}ghjwt:` }, rateLimits: false });
       app.use("/auth", auth);
       app.get("/api/profile", auth.requireUser, (req, res) => res.json({ user: req.user }));
       return app;

@@ -109,7 +109,7 @@ const mailer: NonNullable<AuthOptions["mailer"]> = smtpUrl ? nodemailer.createTr
 const showOutbox = outbox !== undefined && process.env.NODE_ENV !== "production";
 
 const auth = authRouter({
-  ...(redis ? { redis } : { inMemory: true }),
+  ...(redis ? { redis } : { storage: { inMemory: true } }),
   secret,
   appUrl,
   mode,
@@ -121,9 +121,9 @@ const auth = authRouter({
       resetPassword: (t) => `${appUrl}/reset-password?token=${encodeURIComponent(t)}`,
       confirmEmailChange: (t) => `${appUrl}/confirm-email?token=${encodeURIComponent(t)}`,
     },
+    // The verification link (GET /auth/verify-email) lands on the page with ?status=verified|invalid.
+    verifiedRedirect: "/",
   },
-  // The verification link (GET /auth/verify-email) lands on the page with ?status=verified|invalid.
-  verifyEmailRedirect: "/",
   ...(rateLimitsOff ? { rateLimits: false as const } : {}),
 });
 

@@ -11,7 +11,7 @@ export { AuthError, ERROR_CODES, isAuthError, type ErrorCode, type FieldError } 
 export type { AuthEvent, AuthEvents, NewUser, PublicUser, RequestContext, SessionMeta, UserPatch, UserRecord } from "./types.js";
 
 // Emails
-export { DEFAULT_TEMPLATES, escapeHtml, type RenderedMail, type Template, type TemplateContext, type TemplateName } from "./core/mail.js";
+export { DEFAULT_TEMPLATES, escapeHtml, type RenderedMail, type Template, type TemplateContext, type TemplateName } from "./core/mail-templates.js";
 export { COMMON_PASSWORDS } from "./core/common-passwords.js";
 
 // Ports: implement them to plug in your own storage, hashing or mail

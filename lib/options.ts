@@ -7,8 +7,9 @@ import type { SessionIndex } from "./ports/session-index.js";
 import type { Mailer } from "./ports/mailer.js";
 import type { TokenStore } from "./ports/token-store.js";
 import type { AuthEvent, AuthEvents, PublicUser, UserRecord } from "./types.js";
-import { DEFAULT_TEMPLATES, type Template, type TemplateName } from "./core/mail.js";
-import { resolveLimits, type LimitOverrides } from "./core/limits.js";
+import { COMMON_PASSWORDS } from "./core/common-passwords.js";
+import { DEFAULT_TEMPLATES, type Template, type TemplateName } from "./core/mail-templates.js";
+import { resolveLimits, type LimitOverrides } from "./core/rate-limits.js";
 import type { LimitName, LimitRule } from "./ports/rate-limiter.js";
 
 /** The part of a nodemailer transport Gatehouse uses (`nodemailer.createTransport(...)`). */
@@ -78,23 +79,35 @@ export interface AuthOptions {
     /** `aud` of issued tokens and the only accepted one. @default the origin of `appUrl` */
     audience?: string;
   };
-  /**
-   * Keep everything in this process's memory instead of Redis: for demos and tests only; data is
-   * lost on restart and nothing is shared between processes. @default false
-   */
-  inMemory?: boolean;
-  /** Prefix of every Redis key Gatehouse writes. @default "gh:" */
-  keyPrefix?: string;
-  /** Deadline for each Redis command of the library, in milliseconds; past it, 503. @default 1500 */
-  redisTimeoutMs?: number;
-  /** Where users live. @default a `RedisUserStore` on `redis` (or `MemoryUserStore` with `inMemory`) */
-  userStore?: UserStore;
-  /** Other origins (besides `appUrl`'s) whose browser requests are accepted. @default [] */
-  trustedOrigins?: string[];
+  /** Where state lives: Redis settings, or your own stores. */
+  storage?: {
+    /**
+     * Keep everything in this process's memory instead of Redis: for demos and tests only; data
+     * is lost on restart and nothing is shared between processes. @default false
+     */
+    inMemory?: boolean;
+    /** Prefix of every Redis key Gatehouse writes. @default "gh:" */
+    keyPrefix?: string;
+    /** Deadline for each call to a store (Redis command, or your store's method), in milliseconds; past it, 503. @default 1500 */
+    timeoutMs?: number;
+    /** Where users live. @default a `RedisUserStore` on `redis` (`MemoryUserStore` with `inMemory`) */
+    users?: UserStore;
+    /** Where single-use tokens live (advanced). @default Redis (memory with `inMemory`) */
+    tokens?: TokenStore;
+    /** Session index implementation (advanced). @default Redis (memory with `inMemory`) */
+    sessionIndex?: SessionIndex;
+  };
   /** Sign the user in (new session) on `POST /register`. @default false */
   signInOnRegister?: boolean;
-  /** Largest accepted request body, in bytes. @default 16384 */
-  bodyLimit?: number;
+  /** HTTP settings of the router. */
+  http?: {
+    /** Largest accepted request body, in bytes. @default 16384 */
+    bodyLimit?: number;
+    /** Other origins (besides `appUrl`'s) whose browser requests are accepted. @default [] */
+    trustedOrigins?: string[];
+    /** Serve the router's OpenAPI 3.1 document at `GET <mount>/openapi.json`. @default true unless NODE_ENV is "production" */
+    openapi?: boolean;
+  };
   /** Password rules. */
   password?: {
     /** Minimum length in Unicode code points. @default 8 */
@@ -160,23 +173,22 @@ export interface AuthOptions {
      * resetPassword: `<appUrl>/reset-password?token=...` (a page of your app that posts to /reset-password)
      */
     links?: { verifyEmail?: LinkBuilder; resetPassword?: LinkBuilder; confirmEmailChange?: LinkBuilder };
+    /** How long each emailed link works, in seconds. */
+    linkTtl?: {
+      /** @default 86400 (24 h) */
+      verifyEmail?: number;
+      /** @default 3600 (1 h) */
+      resetPassword?: number;
+      /** @default 3600 (1 h) */
+      confirmEmailChange?: number;
+    };
+    /**
+     * Where `GET /verify-email` sends the browser after verifying (absolute, or a path on
+     * `appUrl`), with `?status=verified` or `?status=invalid` (never the token). Without it, the
+     * GET answers JSON.
+     */
+    verifiedRedirect?: string;
   };
-  /**
-   * Where `GET /verify-email` sends the browser after verifying (absolute, or a path on `appUrl`),
-   * with `?status=verified` or `?status=invalid` (never the token). Without it, the GET answers JSON.
-   */
-  verifyEmailRedirect?: string;
-  /** Lifetimes of the emailed tokens, in seconds. */
-  tokens?: {
-    /** @default 86400 (24 h) */
-    verifyEmailTtl?: number;
-    /** @default 3600 (1 h) */
-    resetPasswordTtl?: number;
-    /** @default 3600 (1 h) */
-    changeEmailTtl?: number;
-  };
-  /** Where single-use tokens live (advanced). @default Redis (memory with `inMemory`) */
-  tokenStore?: TokenStore;
   /** `requireUser` answers 403 `EMAIL_NOT_VERIFIED` for users who have not verified their email (per route: `requireUser({ verifiedEmail })`). @default false */
   requireVerifiedEmail?: boolean;
   /** Event callbacks. */
@@ -187,16 +199,12 @@ export interface AuthOptions {
    * @default the rules in `DEFAULT_LIMITS` (see README, "Rate limits")
    */
   rateLimits?: LimitOverrides | false;
-  /** Serve the router's OpenAPI 3.1 document at `GET <mount>/openapi.json`. @default true unless NODE_ENV is "production" */
-  openapi?: boolean;
   /** Adds fields to every serialized user (`{ user }` in answers and `req.user`). */
   serializeUser?: (user: UserRecord) => Record<string, unknown>;
   /** The clock, in milliseconds since the epoch. For tests. @default Date.now */
   now?: () => number;
   /** @default console */
   logger?: Logger;
-  /** Session index implementation (advanced). @default Redis, or memory with `inMemory` */
-  sessionIndex?: SessionIndex;
 }
 
 const HOOK_NAMES: readonly string[] = [
@@ -214,47 +222,60 @@ const HOOK_NAMES: readonly string[] = [
   "onMailError",
 ] satisfies (keyof AuthHooks)[];
 
-/** Options after defaults and checks. */
-export interface ResolvedOptions {
-  redis: Redis | Cluster | undefined;
+/** JWT mode's settings, resolved. */
+export interface JwtSettings {
+  algorithm: "HS256" | "RS256" | "EdDSA";
+  /** Verification keys by kid; `signingKid` names the one that signs. */
+  keys: { kid: string; signKey: KeyObject | Uint8Array | undefined; verifyKey: KeyObject | Uint8Array }[];
+  signingKid: string;
+  accessTtl: number;
+  refreshTtl: number;
+  refreshGrace: number;
+  issuer: string;
+  audience: string;
+}
+
+/** Session mode's settings, resolved. */
+export interface SessionSettings {
+  cookieName: string;
+  idleTimeout: number;
+  absoluteTimeout: number;
+  touchAfter: number;
+  secure: boolean;
+  sameSite: "lax" | "strict";
+}
+
+/**
+ * Where state lives, resolved: Redis (with its key prefix and deadline) or this process's
+ * memory, and the stores the app plugged in instead of the built-in ones.
+ */
+export interface StorageSettings {
+  backend: { kind: "redis"; client: Redis | Cluster; keyPrefix: string } | { kind: "memory" };
+  timeoutMs: number;
+  custom: { users?: UserStore; tokens?: TokenStore; sessionIndex?: SessionIndex };
+}
+
+/** Options after defaults and checks: every value chosen, only the active mode's group present. */
+export type ResolvedOptions = CommonSettings & ({ mode: "session"; session: SessionSettings } | { mode: "jwt"; jwt: JwtSettings });
+
+/** The settings every mode has. */
+export interface CommonSettings {
   secrets: string[];
   appUrl: URL;
-  allowedOrigins: Set<string>;
-  mode: "session" | "jwt";
-  jwt: {
-    algorithm: "HS256" | "RS256" | "EdDSA";
-    /** Verification keys by kid; `signing` names the one that signs. */
-    keys: { kid: string; signKey: KeyObject | Uint8Array | undefined; verifyKey: KeyObject | Uint8Array }[];
-    signingKid: string;
-    accessTtl: number;
-    refreshTtl: number;
-    refreshGrace: number;
-    issuer: string;
-    audience: string;
-  };
-  keyPrefix: string;
-  redisTimeoutMs: number;
-  userStore: UserStore | undefined;
-  sessionIndex: SessionIndex | undefined;
+  storage: StorageSettings;
+  http: { bodyLimit: number; allowedOrigins: Set<string>; openapi: boolean };
   signInOnRegister: boolean;
-  bodyLimit: number;
-  password: { minLength: number; maxLength: number; commonPasswords: Iterable<string> | false | undefined };
+  password: { minLength: number; maxLength: number; common: ReadonlySet<string> };
   hashing: {
-    hasher: PasswordHasher | undefined;
+    /** The app's own hasher; else argon2id (bcrypt when argon2 cannot load). */
+    custom: PasswordHasher | undefined;
     argon2: { memoryCost: number; timeCost: number; parallelism: number };
     bcryptCost: number;
     concurrency: number;
     maxQueue: number;
   };
-  session: {
-    cookieName: string;
-    idleTimeout: number;
-    absoluteTimeout: number;
-    touchAfter: number;
-    secure: boolean;
-    sameSite: "lax" | "strict";
-  };
   serializeUser: ((user: UserRecord) => Record<string, unknown>) | undefined;
+  /** Without a mailer, nothing is sent. */
   mailer: Mailer | undefined;
   mail: {
     from: string;
@@ -262,17 +283,40 @@ export interface ResolvedOptions {
     templates: Record<TemplateName, Template>;
     locale: (user: PublicUser) => string | undefined;
     links: { verifyEmail?: LinkBuilder; resetPassword?: LinkBuilder; confirmEmailChange?: LinkBuilder };
+    linkTtl: { verifyEmail: number; resetPassword: number; confirmEmailChange: number };
+    /** Without it, `GET /verify-email` answers JSON. */
+    verifiedRedirect: URL | undefined;
   };
-  verifyEmailRedirect: URL | undefined;
-  tokens: { verifyEmailTtl: number; resetPasswordTtl: number; changeEmailTtl: number };
-  tokenStore: TokenStore | undefined;
   requireVerifiedEmail: boolean;
   hooks: AuthHooks;
+  /** `false`: switched off. */
   rateLimits: Record<LimitName, LimitRule> | false;
-  openapi: boolean;
   now: () => number;
   logger: Logger;
 }
+
+/** Options of 0.1 and where they live now. */
+const MOVED: Record<string, string> = {
+  inMemory: "storage.inMemory",
+  keyPrefix: "storage.keyPrefix",
+  redisTimeoutMs: "storage.timeoutMs",
+  userStore: "storage.users",
+  tokenStore: "storage.tokens",
+  sessionIndex: "storage.sessionIndex",
+  bodyLimit: "http.bodyLimit",
+  trustedOrigins: "http.trustedOrigins",
+  openapi: "http.openapi",
+  verifyEmailRedirect: "mail.verifiedRedirect",
+  tokens: "mail.linkTtl (verifyEmail, resetPassword, confirmEmailChange)",
+};
+
+const OPTION_NAMES: ReadonlySet<string> = new Set([
+  "redis", "secret", "appUrl", "mode", "mailer", "storage", "http", "mail", "session", "jwt", "password", "hashing",
+  "rateLimits", "hooks", "signInOnRegister", "requireVerifiedEmail", "serializeUser", "now", "logger",
+] satisfies (keyof AuthOptions)[]);
+
+/** Methods a password hasher needs: checked at `authRouter()` time, not at the first login. */
+const HASHER_METHODS = ["hash", "verify", "recognizes", "needsRehash"] as const;
 
 function fail(message: string): never {
   throw new TypeError(`gatehouse: ${message}`);
@@ -315,6 +359,10 @@ function origin(raw: string, name: string): URL {
  */
 export function resolveOptions(input: AuthOptions): ResolvedOptions {
   const o = plainObject(input, "options") as unknown as AuthOptions;
+  for (const key of Object.keys(o)) {
+    if (key in MOVED) fail(`${key} moved to ${MOVED[key]} in 0.2 (see CHANGELOG.md).`);
+    if (!OPTION_NAMES.has(key)) fail(`${key} is not an option of authRouter(); see the README's Options table.`);
+  }
 
   const secrets = typeof o.secret === "string" ? [o.secret] : o.secret;
   if (!Array.isArray(secrets) || secrets.length === 0) {
@@ -332,62 +380,138 @@ export function resolveOptions(input: AuthOptions): ResolvedOptions {
 
   const mode = o.mode ?? "session";
   if (mode !== "session" && mode !== "jwt") fail(`mode must be "session" or "jwt" (got ${JSON.stringify(mode)}).`);
-  const jwt = resolveJwt(plainObject(o.jwt, "jwt"), secrets, appUrl);
+  const common: CommonSettings = {
+    secrets,
+    appUrl,
+    storage: resolveStorage(o),
+    http: resolveHttp(plainObject(o.http, "http"), appUrl),
+    signInOnRegister: bool(o.signInOnRegister, "signInOnRegister", false),
+    password: resolvePassword(plainObject(o.password, "password")),
+    hashing: resolveHashing(plainObject(o.hashing, "hashing")),
+    serializeUser: fnOrUndefined(o.serializeUser, "serializeUser must be a function.") as CommonSettings["serializeUser"],
+    ...resolveMail(o, appUrl),
+    requireVerifiedEmail: bool(o.requireVerifiedEmail, "requireVerifiedEmail", false),
+    hooks: resolveHooks(o.hooks),
+    rateLimits: limits(o.rateLimits),
+    now: (fnOrUndefined(o.now, "now must be a function returning milliseconds.") as (() => number) | undefined) ?? Date.now,
+    logger: resolveLogger(o.logger),
+  };
+  // Only the active mode's group is resolved (and checked): the other one is not read.
+  if (mode === "jwt") return { ...common, mode, jwt: resolveJwt(plainObject(o.jwt, "jwt"), secrets, appUrl) };
+  return { ...common, mode, session: resolveSession(plainObject(o.session, "session"), appUrl) };
+}
 
-  const inMemory = bool(o.inMemory, "inMemory", false);
-  if (!inMemory && (typeof o.redis !== "object" || o.redis === null || typeof (o.redis as { get?: unknown }).get !== "function")) {
-    fail("redis is required: pass an ioredis client, e.g. redis: new Redis(process.env.REDIS_URL, { enableOfflineQueue: false }) (or inMemory: true for a demo).");
+function fnOrUndefined(value: unknown, message: string): unknown {
+  if (value !== undefined && typeof value !== "function") fail(message);
+  return value;
+}
+
+function resolveStorage(o: AuthOptions): StorageSettings {
+  const st = plainObject(o.storage, "storage");
+  const inMemory = bool(st.inMemory, "storage.inMemory", false);
+  const timeoutMs = positiveInt(st.timeoutMs, "storage.timeoutMs", 1500);
+  const custom: StorageSettings["custom"] = {};
+  for (const [name, methods] of [
+    ["users", ["create", "findById", "findByEmail", "update", "changeEmail", "delete"]],
+    ["tokens", ["put", "find", "consume", "revoke"]],
+    ["sessionIndex", ["add", "remove", "list"]],
+  ] as const) {
+    const store = st[name] as Record<string, unknown> | undefined;
+    if (store === undefined) continue;
+    const missing = methods.filter((m) => typeof store?.[m] !== "function");
+    if (missing.length) fail(`storage.${name} must implement ${missing.join(", ")}.`);
+    (custom as Record<string, unknown>)[name] = store;
   }
+  if (inMemory) return { backend: { kind: "memory" }, timeoutMs, custom };
+  if (typeof o.redis !== "object" || o.redis === null || typeof (o.redis as { get?: unknown }).get !== "function") {
+    fail("redis is required: pass an ioredis client, e.g. redis: new Redis(process.env.REDIS_URL, { enableOfflineQueue: false }) (or storage: { inMemory: true } for a demo).");
+  }
+  const keyPrefix = st.keyPrefix ?? "gh:";
+  if (typeof keyPrefix !== "string" || keyPrefix.length === 0 || /[{}]/.test(keyPrefix)) {
+    fail('storage.keyPrefix must be a non-empty string without "{" or "}" (Gatehouse places its own Cluster hash tags), such as "gh:".');
+  }
+  return { backend: { kind: "redis", client: o.redis, keyPrefix }, timeoutMs, custom };
+}
 
+function resolveHttp(h: Record<string, unknown>, appUrl: URL): CommonSettings["http"] {
   const allowedOrigins = new Set([appUrl.origin]);
-  if (o.trustedOrigins !== undefined) {
-    if (!Array.isArray(o.trustedOrigins)) fail("trustedOrigins must be an array of origins.");
-    for (const t of o.trustedOrigins) {
-      if (typeof t !== "string") fail("trustedOrigins must contain strings.");
-      allowedOrigins.add(origin(t, "trustedOrigins[]").origin);
+  if (h.trustedOrigins !== undefined) {
+    if (!Array.isArray(h.trustedOrigins)) fail("http.trustedOrigins must be an array of origins.");
+    for (const t of h.trustedOrigins) {
+      if (typeof t !== "string") fail("http.trustedOrigins must contain strings.");
+      allowedOrigins.add(origin(t, "http.trustedOrigins[]").origin);
     }
   }
+  return {
+    bodyLimit: positiveInt(h.bodyLimit, "http.bodyLimit", 16384),
+    allowedOrigins,
+    openapi: bool(h.openapi, "http.openapi", process.env.NODE_ENV !== "production"),
+  };
+}
 
-  const keyPrefix = o.keyPrefix ?? "gh:";
-  if (typeof keyPrefix !== "string" || keyPrefix.length === 0 || /[{}]/.test(keyPrefix)) {
-    fail('keyPrefix must be a non-empty string without "{" or "}" (Gatehouse places its own Cluster hash tags), such as "gh:".');
-  }
-
-  const pw = plainObject(o.password, "password");
+function resolvePassword(pw: Record<string, unknown>): CommonSettings["password"] {
   const minLength = positiveInt(pw.minLength, "password.minLength", 8);
   const maxLength = positiveInt(pw.maxLength, "password.maxLength", 128);
   if (maxLength < minLength) fail("password.maxLength must be >= password.minLength.");
   if (maxLength > 1024) fail("password.maxLength must be at most 1024 (long inputs make hashing a denial-of-service vector).");
-  const commonPasswords = pw.commonPasswords as Iterable<string> | false | undefined;
-  if (commonPasswords !== undefined && commonPasswords !== false && typeof (commonPasswords as Iterable<string>)[Symbol.iterator] !== "function") {
-    fail("password.commonPasswords must be an iterable of strings or false.");
+  const list = pw.commonPasswords;
+  if (list === false) return { minLength, maxLength, common: new Set() };
+  if (list === undefined) return { minLength, maxLength, common: COMMON_PASSWORDS };
+  if (typeof (list as Iterable<string>)?.[Symbol.iterator] !== "function") fail("password.commonPasswords must be an iterable of strings or false.");
+  const common = new Set<string>();
+  for (const p of list as Iterable<unknown>) {
+    if (typeof p !== "string") fail("password.commonPasswords must contain strings.");
+    common.add(p.toLowerCase());
   }
+  return { minLength, maxLength, common };
+}
 
-  const h = plainObject(o.hashing, "hashing");
+function resolveHashing(h: Record<string, unknown>): CommonSettings["hashing"] {
   const a2 = plainObject(h.argon2, "hashing.argon2");
-  const hasher = h.hasher as PasswordHasher | undefined;
-  if (hasher !== undefined && (typeof hasher !== "object" || typeof hasher.hash !== "function" || typeof hasher.verify !== "function")) {
-    fail("hashing.hasher must implement PasswordHasher (hash, verify, recognizes, needsRehash).");
+  const custom = h.hasher as PasswordHasher | undefined;
+  if (custom !== undefined) {
+    const missing = HASHER_METHODS.filter((m) => typeof (custom as unknown as Record<string, unknown> | null)?.[m] !== "function");
+    if (missing.length || typeof custom.name !== "string") {
+      fail(`hashing.hasher must implement PasswordHasher (name, ${HASHER_METHODS.join(", ")}); it lacks ${[...(typeof custom?.name === "string" ? [] : ["name"]), ...missing].join(", ")}.`);
+    }
   }
+  return {
+    custom,
+    argon2: {
+      memoryCost: positiveInt(a2.memoryCost, "hashing.argon2.memoryCost", 19456),
+      timeCost: positiveInt(a2.timeCost, "hashing.argon2.timeCost", 2),
+      parallelism: positiveInt(a2.parallelism, "hashing.argon2.parallelism", 1),
+    },
+    bcryptCost: positiveInt(h.bcryptCost, "hashing.bcryptCost", 12, 10),
+    concurrency: positiveInt(h.concurrency, "hashing.concurrency", availableParallelism()),
+    maxQueue: positiveInt(h.maxQueue, "hashing.maxQueue", 1000, 0),
+  };
+}
 
-  const s = plainObject(o.session, "session");
+function resolveSession(s: Record<string, unknown>, appUrl: URL): SessionSettings {
   const secure = bool(s.secure, "session.secure", appUrl.protocol === "https:");
   const sameSite = s.sameSite ?? "lax";
   if (sameSite !== "lax" && sameSite !== "strict") fail('session.sameSite must be "lax" or "strict".');
-  const idleTimeout = positiveInt(s.idleTimeout, "session.idleTimeout", 1800);
-  const absoluteTimeout = positiveInt(s.absoluteTimeout, "session.absoluteTimeout", 43200);
   const cookieName = s.cookieName ?? (secure ? "__Host-gh.sid" : "gh.sid");
   if (typeof cookieName !== "string" || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(cookieName)) fail("session.cookieName must be a valid cookie name.");
   if (cookieName.startsWith("__Host-") && !secure) fail('session.cookieName may start with "__Host-" only when cookies are Secure.');
+  return {
+    cookieName,
+    idleTimeout: positiveInt(s.idleTimeout, "session.idleTimeout", 1800),
+    absoluteTimeout: positiveInt(s.absoluteTimeout, "session.absoluteTimeout", 43200),
+    touchAfter: positiveInt(s.touchAfter, "session.touchAfter", 60, 0),
+    secure,
+    sameSite,
+  };
+}
 
-  if (o.serializeUser !== undefined && typeof o.serializeUser !== "function") fail("serializeUser must be a function.");
-
-  let mailer: Mailer | undefined;
+function resolveMail(o: AuthOptions, appUrl: URL): Pick<CommonSettings, "mailer" | "mail"> {
   const mail = plainObject(o.mail, "mail");
   const appName = mail.appName ?? appUrl.hostname;
   if (typeof appName !== "string") fail("mail.appName must be a string.");
   const from = mail.from ?? `"${appName.replace(/["\\\r\n]/g, "")}" <no-reply@${appUrl.hostname}>`;
   if (typeof from !== "string" || /[\r\n]/.test(from)) fail('mail.from must be a single-line string such as "App <no-reply@example.com>".');
+  let mailer: Mailer | undefined;
   if (o.mailer !== undefined) {
     const m = o.mailer as Partial<Mailer & MailTransport>;
     if (typeof m?.send === "function") mailer = m as Mailer;
@@ -401,84 +525,56 @@ export function resolveOptions(input: AuthOptions): ResolvedOptions {
     if (!(name in DEFAULT_TEMPLATES)) fail(`mail.templates.${name} is not a template; use one of ${Object.keys(DEFAULT_TEMPLATES).join(", ")}.`);
     if (typeof t !== "function") fail(`mail.templates.${name} must be a function returning { subject, text, html }.`);
   }
-  if (mail.locale !== undefined && typeof mail.locale !== "function") fail("mail.locale must be a function (user) => locale.");
-  const links = plainObject(mail.links, "mail.links") as ResolvedOptions["mail"]["links"];
+  const locale = fnOrUndefined(mail.locale, "mail.locale must be a function (user) => locale.") as CommonSettings["mail"]["locale"] | undefined;
+  const links = plainObject(mail.links, "mail.links") as CommonSettings["mail"]["links"];
   for (const [name, l] of Object.entries(links)) {
     if (!["verifyEmail", "resetPassword", "confirmEmailChange"].includes(name)) fail(`mail.links.${name} is not a link; use verifyEmail, resetPassword or confirmEmailChange.`);
     if (typeof l !== "function") fail(`mail.links.${name} must be a function (token) => url.`);
   }
-  let verifyEmailRedirect: URL | undefined;
-  if (o.verifyEmailRedirect !== undefined) {
-    if (typeof o.verifyEmailRedirect !== "string") fail("verifyEmailRedirect must be a URL or a path.");
-    verifyEmailRedirect = new URL(o.verifyEmailRedirect, appUrl);
+  let verifiedRedirect: URL | undefined;
+  if (mail.verifiedRedirect !== undefined) {
+    if (typeof mail.verifiedRedirect !== "string") fail("mail.verifiedRedirect must be a URL or a path.");
+    verifiedRedirect = new URL(mail.verifiedRedirect, appUrl);
   }
-  const tk = plainObject(o.tokens, "tokens");
-  const hooks = plainObject(o.hooks, "hooks") as AuthHooks;
+  const ttl = plainObject(mail.linkTtl, "mail.linkTtl");
+  return {
+    mailer,
+    mail: {
+      from,
+      appName,
+      templates,
+      locale: locale ?? (() => undefined),
+      links,
+      linkTtl: {
+        verifyEmail: positiveInt(ttl.verifyEmail, "mail.linkTtl.verifyEmail", 86400),
+        resetPassword: positiveInt(ttl.resetPassword, "mail.linkTtl.resetPassword", 3600),
+        confirmEmailChange: positiveInt(ttl.confirmEmailChange, "mail.linkTtl.confirmEmailChange", 3600),
+      },
+      verifiedRedirect,
+    },
+  };
+}
+
+function resolveHooks(raw: unknown): AuthHooks {
+  const hooks = plainObject(raw, "hooks") as AuthHooks;
   for (const [name, h] of Object.entries(hooks)) {
     if (!HOOK_NAMES.includes(name)) fail(`hooks.${name} is not a hook; use one of ${HOOK_NAMES.join(", ")}.`);
     if (typeof h !== "function") fail(`hooks.${name} must be a function.`);
   }
-  if (o.now !== undefined && typeof o.now !== "function") fail("now must be a function returning milliseconds.");
-  const logger = o.logger ?? console;
-  if (typeof logger.warn !== "function" || typeof logger.error !== "function") fail("logger must have warn() and error().");
+  return hooks;
+}
 
-  return {
-    redis: inMemory ? undefined : o.redis,
-    secrets,
-    appUrl,
-    allowedOrigins,
-    mode,
-    jwt,
-    keyPrefix,
-    redisTimeoutMs: positiveInt(o.redisTimeoutMs, "redisTimeoutMs", 1500),
-    userStore: o.userStore,
-    sessionIndex: o.sessionIndex,
-    signInOnRegister: bool(o.signInOnRegister, "signInOnRegister", false),
-    bodyLimit: positiveInt(o.bodyLimit, "bodyLimit", 16384),
-    password: { minLength, maxLength, commonPasswords },
-    hashing: {
-      hasher,
-      argon2: {
-        memoryCost: positiveInt(a2.memoryCost, "hashing.argon2.memoryCost", 19456),
-        timeCost: positiveInt(a2.timeCost, "hashing.argon2.timeCost", 2),
-        parallelism: positiveInt(a2.parallelism, "hashing.argon2.parallelism", 1),
-      },
-      bcryptCost: positiveInt(h.bcryptCost, "hashing.bcryptCost", 12, 10),
-      concurrency: positiveInt(h.concurrency, "hashing.concurrency", availableParallelism()),
-      maxQueue: positiveInt(h.maxQueue, "hashing.maxQueue", 1000, 0),
-    },
-    session: {
-      cookieName,
-      idleTimeout,
-      absoluteTimeout,
-      touchAfter: positiveInt(s.touchAfter, "session.touchAfter", 60, 0),
-      secure,
-      sameSite,
-    },
-    serializeUser: o.serializeUser,
-    mailer,
-    mail: { from, appName, templates, locale: (mail.locale as ResolvedOptions["mail"]["locale"] | undefined) ?? (() => undefined), links },
-    verifyEmailRedirect,
-    tokens: {
-      verifyEmailTtl: positiveInt(tk.verifyEmailTtl, "tokens.verifyEmailTtl", 86400),
-      resetPasswordTtl: positiveInt(tk.resetPasswordTtl, "tokens.resetPasswordTtl", 3600),
-      changeEmailTtl: positiveInt(tk.changeEmailTtl, "tokens.changeEmailTtl", 3600),
-    },
-    tokenStore: o.tokenStore,
-    requireVerifiedEmail: bool(o.requireVerifiedEmail, "requireVerifiedEmail", false),
-    hooks,
-    rateLimits: limits(o.rateLimits),
-    openapi: bool(o.openapi, "openapi", process.env.NODE_ENV !== "production"),
-    now: o.now ?? Date.now,
-    logger,
-  };
+function resolveLogger(raw: Logger | undefined): Logger {
+  const logger = raw ?? console;
+  if (typeof logger?.warn !== "function" || typeof logger.error !== "function") fail("logger must have warn() and error().");
+  return logger;
 }
 
 /** JWT keys and lifetimes. HS256 keys are derived from each secret (a key per purpose, not the cookie secret itself). */
-function resolveJwt(j: Record<string, unknown>, secrets: string[], appUrl: URL): ResolvedOptions["jwt"] {
+function resolveJwt(j: Record<string, unknown>, secrets: string[], appUrl: URL): JwtSettings {
   const algorithm = j.algorithm ?? "HS256";
   if (algorithm !== "HS256" && algorithm !== "RS256" && algorithm !== "EdDSA") fail('jwt.algorithm must be "HS256", "RS256" or "EdDSA".');
-  let keys: ResolvedOptions["jwt"]["keys"];
+  let keys: JwtSettings["keys"];
   if (algorithm === "HS256") {
     if (j.keys !== undefined) fail("jwt.keys is for RS256 and EdDSA; HS256 derives its keys from `secret` (rotate the secret array instead).");
     keys = secrets.map((secret) => {

@@ -43,10 +43,14 @@ export interface PublicUser {
   [extra: string]: unknown;
 }
 
-/** Who made a request, for session metadata and hooks. */
+/** Who made a request, for rate limits, session metadata and hooks. */
 export interface RequestContext {
+  /** The client address as Express reports it (`req.ip`, which honours `trust proxy`). */
   ip: string | undefined;
+  /** The `User-Agent` header, at most 256 characters. */
   userAgent: string | undefined;
+  /** The request's `X-Request-Id` (when it is a short token), or a random id. */
+  requestId: string;
 }
 
 /** What a signed-in server-side session holds (under `req.session.gh`). Times in ms. */
@@ -65,7 +69,7 @@ export interface SessionMeta {
   persisted?: boolean;
 }
 
-/** The events Gatehouse reports through `hooks`, each with the request's `ip` and `userAgent`. */
+/** The events Gatehouse reports through `hooks`, each with the request's `ip`, `userAgent` and `requestId`. */
 export interface AuthEvents {
   onRegister: { user: PublicUser };
   onLogin: { user: PublicUser };

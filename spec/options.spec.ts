@@ -20,7 +20,7 @@ describe("options", () => {
       [{ redis: undefined }, /redis is required.*enableOfflineQueue/],
       [{ redis: "redis://localhost" }, /redis is required/],
       [{ mode: "oauth" }, /mode/],
-      [{ bodyLimit: "16kb" }, /bodyLimit must be an integer/],
+      [{ http: { bodyLimit: "16kb" } }, /http.bodyLimit must be an integer/],
       [{ session: { idleTimeout: -1 } }, /session.idleTimeout must be an integer >= 1/],
       [{ session: { sameSite: "none" } }, /sameSite must be "lax" or "strict"/],
       [{ session: { secure: "yes" } }, /session.secure must be true or false/],
@@ -31,8 +31,16 @@ describe("options", () => {
       [{ mailer: { post: () => {} } }, /mailer must be a nodemailer transport/],
       [{ mail: { templates: { welcome: () => ({}) } } }, /mail.templates.welcome is not a template/],
       [{ mail: { from: "a\r\nBcc: x@evil.test" } }, /mail.from must be a single-line/],
-      [{ keyPrefix: "{app}:" }, /keyPrefix must be a non-empty string without/],
-      [{ trustedOrigins: "https://x.test" }, /trustedOrigins must be an array/],
+      [{ storage: { keyPrefix: "{app}:" } }, /storage.keyPrefix must be a non-empty string without/],
+      [{ keyPrefix: "app:" }, /keyPrefix moved to storage.keyPrefix/],
+      [{ verifyEmailRedirect: "/" }, /verifyEmailRedirect moved to mail.verifiedRedirect/],
+      [{ secrett: "x" }, /secrett is not an option/],
+      [{ storage: { timeoutMs: 0 } }, /storage.timeoutMs must be an integer >= 1/],
+      // A hasher that lacks a method the port needs is refused now, not at the first login (which would answer 500).
+      [{ hashing: { hasher: { name: "x", hash: async () => "", verify: async () => true } } }, /hashing.hasher must implement PasswordHasher.*lacks recognizes, needsRehash/],
+      [{ hashing: { hasher: { hash: async () => "", verify: async () => true, recognizes: () => true, needsRehash: () => false } } }, /lacks name/],
+      [{ storage: { users: { findById: async () => null } } }, /storage.users must implement create, findByEmail, update, changeEmail, delete/],
+      [{ http: { trustedOrigins: "https://x.test" } }, /trustedOrigins must be an array/],
       [{ appUrl: "http://app.test", session: { cookieName: "__Host-sid" } }, /__Host-/],
     ];
     for (const [patch, message] of bad) {
@@ -42,17 +50,21 @@ describe("options", () => {
 
   it("fills in the documented defaults", () => {
     const o = resolveOptions(ok);
-    expect(o.keyPrefix).to.equal("gh:");
-    expect(o.bodyLimit).to.equal(16384);
+    if (o.mode !== "session") throw new Error("session mode is the default");
+    expect(o.storage.backend).to.deep.include({ kind: "redis", keyPrefix: "gh:" });
+    expect(o.storage.timeoutMs).to.equal(1500);
+    expect(o.http.bodyLimit).to.equal(16384);
+    expect(o.mail.linkTtl).to.deep.equal({ verifyEmail: 86400, resetPassword: 3600, confirmEmailChange: 3600 });
     expect(o.session).to.deep.include({ idleTimeout: 1800, absoluteTimeout: 43200, touchAfter: 60, secure: true, sameSite: "lax", cookieName: "__Host-gh.sid" });
     expect(o.password).to.deep.include({ minLength: 8, maxLength: 128 });
     expect(o.hashing.argon2).to.deep.equal({ memoryCost: 19456, timeCost: 2, parallelism: 1 });
     expect(o.hashing.bcryptCost).to.equal(12);
     expect(o.signInOnRegister).to.equal(false);
-    expect(resolveOptions({ ...ok, appUrl: "http://localhost:3000" }).session).to.deep.include({ secure: false, cookieName: "gh.sid" });
+    const local = resolveOptions({ ...ok, appUrl: "http://localhost:3000" });
+    expect(local.mode === "session" && local.session).to.deep.include({ secure: false, cookieName: "gh.sid" });
   });
 
   it("accepts rotated secrets and in-memory mode without redis", () => {
-    expect(() => authRouter({ secret: ["a".repeat(32), "b".repeat(40)], appUrl: "http://localhost", inMemory: true })).to.not.throw();
+    expect(() => authRouter({ secret: ["a".repeat(32), "b".repeat(40)], appUrl: "http://localhost", storage: { inMemory: true } })).to.not.throw();
   });
 });

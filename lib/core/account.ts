@@ -1,28 +1,29 @@
 import { AuthError } from "../errors.js";
 import type { SessionRevoker } from "../ports/session-revoker.js";
-import type { TokenStore } from "../ports/token-store.js";
 import type { UserStore } from "../ports/user-store.js";
-import type { PublicUser, UserRecord } from "../types.js";
-import { normalizeEmail } from "./emails.js";
-import type { Notifier } from "./mail.js";
+import type { PublicUser, RequestContext, UserRecord } from "../types.js";
+import { normalizeEmail } from "./email-address.js";
+import type { EmailTokens } from "./email-tokens.js";
+import type { Events } from "./events.js";
+import type { Notifier } from "./notifier.js";
 import type { Passwords } from "./passwords.js";
-import type { Limits } from "./limits.js";
-import { checkPassword, type PasswordPolicy } from "./policy.js";
-import { issueToken, parseToken, passwordFingerprint } from "./tokens.js";
+import type { RateLimits } from "./rate-limits.js";
+import { checkPassword, type PasswordPolicy } from "./password-policy.js";
 
 export interface AccountDeps {
   users: UserStore;
-  tokens: TokenStore;
+  emailTokens: EmailTokens;
   passwords: Passwords;
   policy: PasswordPolicy;
   notifier: Notifier;
   revoker: SessionRevoker;
+  events: Events;
   serialize: (user: UserRecord) => PublicUser;
   now: () => number;
   /** Lifetime of an email-change link, seconds. */
   changeEmailTtl: number;
   /** Rate limits and lockout; absent when switched off. */
-  limits: Limits | undefined;
+  limits: RateLimits | undefined;
 }
 
 /** What a signed-in user does to their own account: change password or email, delete it. */
@@ -40,30 +41,38 @@ export class Account {
    * Re-authentication for sensitive changes: `INVALID_PASSWORD` when the password is wrong. It
    * counts like a login attempt, so a stolen session cannot brute-force the password.
    */
-  private async confirmPassword(user: UserRecord, password: string, ip: string | undefined): Promise<void> {
-    await this.deps.limits?.beforePasswordCheck(user.email, ip);
+  private async confirmPassword(user: UserRecord, password: string, ctx: RequestContext): Promise<void> {
+    await this.deps.limits?.beforePasswordCheck(user.email, ctx.ip);
     const { ok } = await this.deps.passwords.verify(user.passwordHash, password);
     if (!ok) throw new AuthError("INVALID_PASSWORD");
-    await this.deps.limits?.passwordCheckSucceeded(user.email, ip);
+    await this.deps.limits?.passwordCheckSucceeded(user.email, ctx.ip);
   }
 
   /**
    * Sets a new password after checking the current one. Every other session of the user ends
-   * (`keepSession` survives; the caller rotates it), outstanding reset and email-change tokens
-   * die, and the user gets a notice.
+   * (`keepSession` survives and `rotate` moves it on: a new session id or a fresh token pair),
+   * outstanding reset and email-change tokens die, and the user gets a notice.
    */
-  async changePassword(userId: string, currentPassword: string, newPassword: string, keepSession: string | undefined, ip: string | undefined): Promise<UserRecord> {
-    const errors = checkPassword(newPassword, this.deps.policy, "newPassword");
+  async changePassword<T>(
+    userId: string,
+    passwords: { current: string; next: string },
+    keepSession: string | undefined,
+    ctx: RequestContext,
+    rotate: (user: UserRecord) => Promise<T>,
+  ): Promise<T> {
+    const errors = checkPassword(passwords.next, this.deps.policy, "newPassword");
     if (errors.length) throw new AuthError("VALIDATION_FAILED", { errors });
     const user = await this.current(userId);
-    await this.confirmPassword(user, currentPassword, ip);
-    const passwordHash = await this.deps.passwords.hash(newPassword);
+    await this.confirmPassword(user, passwords.current, ctx);
+    const passwordHash = await this.deps.passwords.hash(passwords.next);
     const updated = await this.deps.users.update(user.id, { passwordHash, updatedAt: this.deps.now() });
     if (!updated) throw new AuthError("UNAUTHENTICATED");
-    await this.deps.tokens.revoke(user.id, ["reset-password", "change-email"]);
+    await this.deps.emailTokens.revoke(user.id, ["reset-password", "change-email"]);
     await this.deps.revoker.revokeAll(user.id, keepSession);
+    const answer = await rotate(updated);
     this.deps.notifier.send("passwordChanged", updated.email, { user: this.deps.serialize(updated) });
-    return updated;
+    this.deps.events.emit("onPasswordChanged", ctx, { user: this.deps.serialize(updated) });
+    return answer;
   }
 
   /**
@@ -72,19 +81,19 @@ export class Account {
    * is taken (no enumeration); a taken address simply gets no link. A newer request replaces a
    * pending one. Nothing changes until the link is used.
    */
-  async requestEmailChange(userId: string, password: string, newEmailRaw: string, link: (token: string) => string, ip: string | undefined): Promise<void> {
-    await this.deps.limits?.beforeChangeEmail(userId, ip);
+  async requestEmailChange(userId: string, password: string, newEmailRaw: string, link: (token: string) => string, ctx: RequestContext): Promise<void> {
+    await this.deps.limits?.beforeChangeEmail(userId, ctx.ip);
     const user = await this.current(userId);
-    await this.confirmPassword(user, password, ip);
+    await this.confirmPassword(user, password, ctx);
     const newEmail = normalizeEmail(newEmailRaw);
     // Any new request replaces a pending one, including a request that sends no link.
-    await this.deps.tokens.revoke(user.id, ["change-email"]);
+    await this.deps.emailTokens.revoke(user.id, ["change-email"]);
     if (newEmail === user.email) return;
     const owner = await this.deps.users.findByEmail(newEmail);
     const ttl = this.deps.changeEmailTtl;
     const publicUser = this.deps.serialize(user);
     if (!owner) {
-      const token = await issueToken(this.deps.tokens, user, "change-email", newEmail, ttl, this.deps.now());
+      const token = await this.deps.emailTokens.issue(user, "change-email", newEmail, ttl);
       this.deps.notifier.send("confirmEmailChange", newEmail, { user: publicUser, newEmail, link: link(token), expiresInMinutes: ttl / 60 });
     }
     this.deps.notifier.send("emailChanged", user.email, { user: publicUser, newEmail });
@@ -94,37 +103,33 @@ export class Account {
    * Applies an email change with the link's token: the new address must still be free (the
    * store claims it atomically: of two users racing for it, one wins), and it is verified by
    * this very link. `INVALID_TOKEN` if the token is unknown, used, expired, or the password
-   * changed since it was issued.
+   * changed since it was issued. `refresh` updates this request's copy of the user.
    */
-  async confirmEmailChange(token: string, ip: string | undefined): Promise<{ user: UserRecord; oldEmail: string }> {
-    // Counted as a failure until proven good: guessing tokens is throttled per client.
-    await this.deps.limits?.beforeTokenUse(ip);
-    const parsed = parseToken(token);
-    if (!parsed) throw new AuthError("INVALID_TOKEN");
-    const record = await this.deps.tokens.consume(parsed.userId, "change-email", parsed.hash, this.deps.now());
-    if (!record) throw new AuthError("INVALID_TOKEN");
-    const user = await this.deps.users.findById(record.userId);
-    if (!user || passwordFingerprint(user.passwordHash) !== record.fingerprint) throw new AuthError("INVALID_TOKEN");
-    await this.deps.limits?.tokenAccepted(ip);
+  async confirmEmailChange(token: string, ctx: RequestContext, refresh: (user: UserRecord) => Promise<void>): Promise<UserRecord> {
+    const { user, record } = await this.deps.emailTokens.redeem(token, "change-email", ctx, { consume: true });
     const changed = await this.deps.users.changeEmail(user.id, record.target, this.deps.now());
     if (changed === "email_taken") throw new AuthError("EMAIL_ALREADY_REGISTERED");
     if (!changed) throw new AuthError("INVALID_TOKEN");
     // A verification link for the old address is dead now (bound to it); this link proved the new one.
-    await this.deps.tokens.revoke(user.id, ["verify-email"]);
-    const verified = await this.deps.users.update(user.id, { emailVerified: true, updatedAt: this.deps.now() });
-    return { user: verified ?? changed, oldEmail: user.email };
+    await this.deps.emailTokens.revoke(user.id, ["verify-email"]);
+    const verified = (await this.deps.users.update(user.id, { emailVerified: true, updatedAt: this.deps.now() })) ?? changed;
+    await refresh(verified);
+    this.deps.events.emit("onEmailChanged", ctx, { user: this.deps.serialize(verified), oldEmail: user.email });
+    return verified;
   }
 
   /**
    * Deletes the account after the password check: tokens, the user (its email is free again)
-   * and every session. A second, concurrent delete finds no user and answers as signed out.
+   * and every session; `end` signs this request out. A second, concurrent delete finds no user
+   * and answers as signed out.
    */
-  async delete(userId: string, password: string, ip: string | undefined): Promise<UserRecord> {
+  async delete(userId: string, password: string, ctx: RequestContext, end: () => Promise<void>): Promise<void> {
     const user = await this.current(userId);
-    await this.confirmPassword(user, password, ip);
-    await this.deps.tokens.revoke(user.id, ["verify-email", "reset-password", "change-email"]);
+    await this.confirmPassword(user, password, ctx);
+    await this.deps.emailTokens.revoke(user.id, ["verify-email", "reset-password", "change-email"]);
     if (!(await this.deps.users.delete(user.id))) throw new AuthError("UNAUTHENTICATED");
     await this.deps.revoker.revokeAll(user.id);
-    return user;
+    await end();
+    this.deps.events.emit("onAccountDeleted", ctx, { user: this.deps.serialize(user) });
   }
 }

@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import type { PasswordHasher } from "../ports/password-hasher.js";
-import type { Limiter } from "./limiter.js";
+import type { HashingQueue } from "./hashing-queue.js";
 
 /** The outcome of checking a password against a stored hash. */
-export interface Verification {
+export interface PasswordCheck {
   ok: boolean;
   /** A fresh hash to store when the old one used weaker parameters or another scheme. */
   upgradedHash: string | undefined;
@@ -19,14 +19,14 @@ export class Passwords {
   constructor(
     private readonly primary: PasswordHasher,
     private readonly others: readonly PasswordHasher[],
-    private readonly limiter: Limiter,
+    private readonly limiter: HashingQueue,
   ) {}
 
   hash(password: string): Promise<string> {
     return this.limiter.run(() => this.primary.hash(password.normalize("NFKC")));
   }
 
-  async verify(hash: string, password: string): Promise<Verification> {
+  async verify(hash: string, password: string): Promise<PasswordCheck> {
     const input = password.normalize("NFKC");
     const hasher = [this.primary, ...this.others].find((h) => h.recognizes(hash));
     if (!hasher) {

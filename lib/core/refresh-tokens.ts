@@ -3,13 +3,15 @@ import { AuthError } from "../errors.js";
 import type { RefreshFamily, RefreshStore } from "../ports/refresh-store.js";
 import type { UserStore } from "../ports/user-store.js";
 import type { PublicUser, RequestContext, UserRecord } from "../types.js";
-import { passwordFingerprint, sha256 } from "./tokens.js";
+import { passwordFingerprint, sha256 } from "./email-tokens.js";
+import type { Events } from "./events.js";
 
 const SHAPE = /^([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
 
 export interface RefreshTokensDeps {
   store: RefreshStore;
   users: UserStore;
+  events: Events;
   serialize: (user: UserRecord) => PublicUser;
   now: () => number;
   /** Family lifetime, seconds (absolute). */
@@ -88,11 +90,11 @@ export class RefreshTokens {
     }
   }
 
-  /** Like `rotate`, but failures are `INVALID_REFRESH_TOKEN`. */
-  async rotateOrThrow(token: string, onReuse: (userId: string) => void): Promise<{ family: RefreshFamily; token: string }> {
+  /** Like `rotate`, but failures are `INVALID_REFRESH_TOKEN`; a replay that ended a family is reported. */
+  async rotateOrThrow(token: string, ctx: RequestContext): Promise<{ family: RefreshFamily; token: string }> {
     const r = await this.rotate(token);
     if (r.ok) return r;
-    if (r.reuse && r.userId) onReuse(r.userId);
+    if (r.reuse && r.userId) this.deps.events.emit("onRefreshReuse", ctx, { userId: r.userId });
     throw new AuthError("INVALID_REFRESH_TOKEN");
   }
 }

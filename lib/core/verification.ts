@@ -1,61 +1,66 @@
 import { AuthError } from "../errors.js";
-import type { TokenStore } from "../ports/token-store.js";
 import type { UserStore } from "../ports/user-store.js";
-import type { PublicUser, UserRecord } from "../types.js";
-import type { Notifier } from "./mail.js";
-import type { Limits } from "./limits.js";
-import { issueToken, parseToken } from "./tokens.js";
+import type { PublicUser, RequestContext, UserRecord } from "../types.js";
+import type { EmailTokens } from "./email-tokens.js";
+import type { Events } from "./events.js";
+import type { Notifier } from "./notifier.js";
+import type { RateLimits } from "./rate-limits.js";
 
-export interface VerificationDeps {
+export interface EmailVerificationDeps {
   users: UserStore;
-  tokens: TokenStore;
+  emailTokens: EmailTokens;
   notifier: Notifier;
+  events: Events;
   serialize: (user: UserRecord) => PublicUser;
   now: () => number;
   /** Lifetime of a verification link, seconds. */
   ttl: number;
   /** Rate limits; absent when switched off. */
-  limits: Limits | undefined;
+  limits: RateLimits | undefined;
+  /** Reports a failure of work done after the answer was sent. */
+  report: (what: string, err: unknown) => void;
 }
 
 /** Email verification: a single-use link to the stored address, bound to that address. */
-export class Verification {
-  constructor(private readonly deps: VerificationDeps) {}
+export class EmailVerification {
+  constructor(private readonly deps: EmailVerificationDeps) {}
+
+  /** After registration: issues the first link and mails it, after the answer; a failure is reported. */
+  sendInBackground(user: UserRecord, link: (token: string) => string): void {
+    if (!this.deps.notifier.enabled) return;
+    this.send(user, link).catch((err: unknown) => this.deps.report("sending the verification email", err));
+  }
 
   /**
-   * Issues a verification token (replacing any older one) and emails its link to the user's
-   * stored address. `EMAIL_ALREADY_VERIFIED` when there is nothing to verify.
+   * `POST /request-verify-email`: a new link (replacing the older one) to the stored address,
+   * limited per user and per client (each mail costs the user an inbox entry). Decided on the
+   * stored record; `EMAIL_ALREADY_VERIFIED` when there is nothing to verify.
    */
-  async request(user: UserRecord, link: (token: string) => string): Promise<void> {
+  async resend(userId: string, link: (token: string) => string, ctx: RequestContext): Promise<void> {
+    const user = await this.deps.users.findById(userId);
+    if (!user) throw new AuthError("UNAUTHENTICATED");
     if (user.emailVerified) throw new AuthError("EMAIL_ALREADY_VERIFIED");
-    const ttl = this.deps.ttl;
-    const token = await issueToken(this.deps.tokens, user, "verify-email", user.email, ttl, this.deps.now());
-    this.deps.notifier.send("verifyEmail", user.email, { user: this.deps.serialize(user), link: link(token), expiresInMinutes: ttl / 60 });
+    await this.deps.limits?.beforeVerifyEmailRequest(user.id, ctx.ip);
+    await this.send(user, link);
   }
 
-  /** `POST /request-verify-email`: like `request`, limited per user and per client (each mail costs the user an inbox entry). */
-  async resend(user: UserRecord, link: (token: string) => string, ip: string | undefined): Promise<void> {
-    if (user.emailVerified) throw new AuthError("EMAIL_ALREADY_VERIFIED");
-    await this.deps.limits?.beforeVerifyEmailRequest(user.id, ip);
-    await this.request(user, link);
-  }
-
-  /** Consumes the token and marks the address verified; `INVALID_TOKEN` for anything else. */
-  async verify(token: string, ip: string | undefined): Promise<UserRecord> {
-    // Counted as a failure until proven good: guessing tokens is throttled per client.
-    await this.deps.limits?.beforeTokenUse(ip);
-    const parsed = parseToken(token);
-    if (!parsed) throw new AuthError("INVALID_TOKEN");
-    // Atomic: of concurrent requests with one token, one gets the record.
-    const record = await this.deps.tokens.consume(parsed.userId, "verify-email", parsed.hash, this.deps.now());
-    if (!record) throw new AuthError("INVALID_TOKEN");
-    const user = await this.deps.users.findById(record.userId);
-    // A verify token dies when the email changes: it must name the address the user has now.
-    if (!user || user.email !== record.target) throw new AuthError("INVALID_TOKEN");
-    await this.deps.limits?.tokenAccepted(ip);
+  /**
+   * Consumes the token and marks the address verified; `INVALID_TOKEN` for anything else.
+   * `refresh` updates this request's copy of the user (its session or token family).
+   */
+  async verify(token: string, ctx: RequestContext, refresh: (user: UserRecord) => Promise<void>): Promise<UserRecord> {
+    const { user } = await this.deps.emailTokens.redeem(token, "verify-email", ctx, { consume: true });
     if (user.emailVerified) return user;
     const updated = await this.deps.users.update(user.id, { emailVerified: true, updatedAt: this.deps.now() });
     if (!updated) throw new AuthError("INVALID_TOKEN");
+    await refresh(updated);
+    this.deps.events.emit("onEmailVerified", ctx, { user: this.deps.serialize(updated) });
     return updated;
+  }
+
+  private async send(user: UserRecord, link: (token: string) => string): Promise<void> {
+    const ttl = this.deps.ttl;
+    const token = await this.deps.emailTokens.issue(user, "verify-email", user.email, ttl);
+    this.deps.notifier.send("verifyEmail", user.email, { user: this.deps.serialize(user), link: link(token), expiresInMinutes: ttl / 60 });
   }
 }

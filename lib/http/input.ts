@@ -1,8 +1,7 @@
 import express, { type Request, type RequestHandler } from "express";
 import { body, matchedData, validationResult, type ValidationChain } from "express-validator";
 import { AuthError, type FieldError } from "../errors.js";
-import { MAX_EMAIL_LENGTH } from "../core/emails.js";
-import type { Field } from "./api.js";
+import { MAX_EMAIL_LENGTH } from "../core/email-address.js";
 
 /**
  * The router's own JSON parser: `limit` bytes, objects and arrays only. A body of another type
@@ -126,6 +125,14 @@ export async function validate(req: Request, chains: ValidationChain[]): Promise
     throw new AuthError("VALIDATION_FAILED", { errors });
   }
   return matchedData(req, { locations: ["body"], includeOptionals: false });
+}
+
+/** One body field: its validation (express-validator) and its JSON Schema (OpenAPI), side by side. */
+export interface Field {
+  name: string;
+  required: boolean;
+  schema: Record<string, unknown>;
+  chain: () => ValidationChain;
 }
 
 /** The body fields of the routes: each a validation chain with its JSON Schema. */

@@ -1,6 +1,6 @@
 import { ERROR_CODES, type ErrorCode } from "../errors.js";
 import type { ResolvedOptions } from "../options.js";
-import type { RouteDef, Shape } from "./api.js";
+import type { RouteDef, Shape } from "./route-table.js";
 
 const user = {
   type: "object",

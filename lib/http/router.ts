@@ -2,13 +2,13 @@ import { Router, type RequestHandler } from "express";
 import { AuthError } from "../errors.js";
 import { resolveOptions, type AuthOptions } from "../options.js";
 import type { UserStore } from "../ports/user-store.js";
-import { createContext } from "./context.js";
+import { createServices } from "./wiring.js";
 import { errorHandler } from "./problem.js";
 import type { RequireUser } from "./require-user.js";
-import { Api } from "./api.js";
+import { RouteTable } from "./route-table.js";
 import { openApiDocument } from "./openapi.js";
 import { accountRoutes } from "./routes/account.js";
-import { accountsRoutes } from "./routes/accounts.js";
+import { signInRoutes } from "./routes/sign-in.js";
 import { sessionRoutes } from "./routes/sessions.js";
 import { recoveryRoutes } from "./routes/recovery.js";
 import { verificationRoutes } from "./routes/verification.js";
@@ -32,9 +32,9 @@ export interface AuthRouter extends Router {
  */
 export function authRouter(options: AuthOptions): AuthRouter {
   const opts = resolveOptions(options);
-  const ctx = createContext(opts);
+  const services = createServices(opts);
   // Hash the dummy password now, so the first unknown-email login is not faster than the rest.
-  ctx.passwords.warmUp().catch((err: unknown) => opts.logger.warn("gatehouse: could not prepare the dummy hash", err));
+  services.passwords.warmUp().catch((err: unknown) => opts.logger.warn("gatehouse: could not prepare the dummy hash", err));
 
   const router = Router() as AuthRouter;
   router.use((_req, res, next) => {
@@ -44,20 +44,20 @@ export function authRouter(options: AuthOptions): AuthRouter {
     res.setHeader("X-Content-Type-Options", "nosniff");
     next();
   });
-  router.use(ctx.strategy.load);
+  router.use(services.strategy.load);
   router.use((req, _res, next) => {
-    ctx.strategy.checkCsrf(req);
+    services.strategy.checkCsrf(req);
     next();
   });
-  const api = new Api(router, { signedIn: ctx.signedIn, json: ctx.body, formOrJson: ctx.formOrJsonBody });
-  accountsRoutes(api, ctx);
-  verificationRoutes(api, ctx);
-  recoveryRoutes(api, ctx);
-  accountRoutes(api, ctx);
-  sessionRoutes(api, ctx);
-  const accessTokens = ctx.accessTokens;
-  if (accessTokens && opts.jwt.algorithm !== "HS256") {
-    api.route(
+  const routes = new RouteTable(router, { signedIn: services.signedIn, json: services.body, formOrJson: services.formOrJsonBody });
+  signInRoutes(routes, services);
+  verificationRoutes(routes, services);
+  recoveryRoutes(routes, services);
+  accountRoutes(routes, services);
+  sessionRoutes(routes, services);
+  const accessTokens = services.accessTokens;
+  if (accessTokens && opts.mode === "jwt" && opts.jwt.algorithm !== "HS256") {
+    routes.route(
       {
         method: "get",
         path: "/.well-known/jwks.json",
@@ -70,13 +70,13 @@ export function authRouter(options: AuthOptions): AuthRouter {
       },
     );
   }
-  if (opts.openapi) {
+  if (opts.http.openapi) {
     let doc: object | undefined;
-    api.route(
+    routes.route(
       { method: "get", path: "/openapi.json", summary: "This document", success: { status: 200, description: "The OpenAPI 3.1 document of this router." }, errors: [] },
       (req, res) => {
         // Built once, from the same definitions the routes were registered with.
-        doc ??= openApiDocument(api.routes, opts, `${opts.appUrl.href.replace(/\/+$/, "")}${req.baseUrl}`);
+        doc ??= openApiDocument(routes.routes, opts, `${opts.appUrl.href.replace(/\/+$/, "")}${req.baseUrl}`);
         res.json(doc);
       },
     );
@@ -86,8 +86,8 @@ export function authRouter(options: AuthOptions): AuthRouter {
   });
   router.use(errorHandler(opts.logger));
 
-  router.requireUser = ctx.requireUser;
-  router.optionalUser = ctx.optionalUser;
-  router.users = ctx.users;
+  router.requireUser = services.requireUser;
+  router.optionalUser = services.optionalUser;
+  router.users = services.users;
   return router;
 }

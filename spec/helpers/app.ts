@@ -80,11 +80,11 @@ export async function makeApp(overrides: Partial<AuthOptions> = {}, setup?: (app
     redis,
     secret: SECRET,
     appUrl: APP_URL,
-    keyPrefix: prefix,
     now: clock.now,
     hashing: { hasher },
     logger: { warn: () => {}, error: () => {} },
     ...overrides,
+    storage: { keyPrefix: prefix, ...overrides.storage },
   });
   app.use("/auth", auth);
   app.get("/api/profile", auth.requireUser, (req, res) => res.json({ user: req.user }));

@@ -28,7 +28,7 @@ describe("CSRF (session mode)", () => {
   });
 
   it("refuses browser requests from another origin on every unsafe endpoint, login included", async () => {
-    const { app } = await makeApp({ trustedOrigins: ["http://admin.app.test"] });
+    const { app } = await makeApp({ http: { trustedOrigins: ["http://admin.app.test"] } });
     const { email } = await register(app);
     for (const origin of ["http://evil.test", "null", "http://app.test.evil.test", "https://app.test", "http://app.test:8080"]) {
       const res = await request(app).post("/auth/login").set("Origin", origin).send({ email, password: PASSWORD });

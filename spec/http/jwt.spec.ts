@@ -243,7 +243,7 @@ describe("JWT mode", () => {
       const { email } = await register(t1.app);
       const c = await signIn(t1.app, "jwt", email);
       // The same Redis and prefix, a new key first: what a deploy with a rotated key looks like.
-      const same = { redis: t1.redis, keyPrefix: t1.prefix, now: t1.clock.now };
+      const same = { redis: t1.redis, storage: { keyPrefix: t1.prefix }, now: t1.clock.now };
       const t2 = await jwtApp({ ...same, jwt: { algorithm: "EdDSA", keys: [{ kid: "b", ...b }, { kid: "a", publicKey: a.publicKey }] } });
       expect((await request(t2.app).get("/auth/me").set("Authorization", `Bearer ${c.accessToken}`)).status).to.equal(200);
       const fresh = await request(t2.app).post("/auth/refresh").send({ refresh_token: c.refreshToken });

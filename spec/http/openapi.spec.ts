@@ -48,8 +48,8 @@ describe("OpenAPI document", () => {
     expect(doc.paths["/sessions/{id}"].delete.parameters[0]).to.include({ name: "id", in: "path" });
   });
 
-  it("is off with openapi: false (and by default when NODE_ENV=production)", async () => {
-    const t = await makeApp({ openapi: false });
+  it("is off with http.openapi: false (and by default when NODE_ENV=production)", async () => {
+    const t = await makeApp({ http: { openapi: false } });
     expect((await request(t.app).get("/auth/openapi.json")).status).to.equal(404);
     const before = process.env.NODE_ENV;
     process.env.NODE_ENV = "production";

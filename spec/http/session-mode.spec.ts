@@ -56,7 +56,7 @@ describe("[session] secret rotation", () => {
     const { email } = await register(before.app);
     const { res } = await login(before.app, email);
     const cookie = sessionCookie(res)!;
-    const same = { redis: before.redis, keyPrefix: before.prefix, now: before.clock.now };
+    const same = { redis: before.redis, storage: { keyPrefix: before.prefix }, now: before.clock.now };
     const rotated = await makeApp({ ...same, secret: [NEW, OLD] });
     expect((await request(rotated.app).get("/auth/me").set("Cookie", cookie)).status).to.equal(200);
     const fresh = await request(rotated.app).post("/auth/login").send({ email, password: PASSWORD });

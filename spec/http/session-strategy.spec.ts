@@ -3,10 +3,12 @@ import express from "express";
 import session from "express-session";
 import request from "supertest";
 import { resolveOptions } from "../../lib/options.js";
-import { MemoryUserStore } from "../../lib/adapters/memory-user-store.js";
 import { MemorySessionIndex } from "../../lib/adapters/memory-session-index.js";
 import { RedisSessionIndex } from "../../lib/adapters/redis-session-index.js";
-import { toPublicUser } from "../../lib/core/accounts.js";
+import { Events } from "../../lib/core/events.js";
+import { Sessions } from "../../lib/core/sessions.js";
+import { toPublicUser } from "../../lib/core/public-user.js";
+import { MemoryUserStore } from "../../lib/adapters/memory-user-store.js";
 import { Csrf } from "../../lib/http/csrf.js";
 import { userGuards } from "../../lib/http/require-user.js";
 import { SessionStrategy } from "../../lib/http/strategies/session.js";
@@ -18,10 +20,12 @@ function sid(res: { headers: Record<string, unknown> }): string {
 
 describe("session strategy", () => {
   it("treats a store that reported a disconnect as an outage (503), never as an anonymous visitor", async () => {
-    const opts = resolveOptions({ inMemory: true, secret: SECRET, appUrl: APP_URL, logger: { warn() {}, error() {} } });
+    const opts = resolveOptions({ storage: { inMemory: true }, secret: SECRET, appUrl: APP_URL, logger: { warn() {}, error() {} } });
+    if (opts.mode !== "session") throw new Error("session mode expected");
     const store = new session.MemoryStore();
-    const csrf = new Csrf(opts.allowedOrigins);
-    const strategy = new SessionStrategy({ opts, store, users: new MemoryUserStore(), index: new MemorySessionIndex(), csrf, serialize: (u) => toPublicUser(u) });
+    const csrf = new Csrf(opts.http.allowedOrigins);
+    const sessions = new Sessions({ users: new MemoryUserStore(), events: new Events({}, () => {}), serialize: (u) => toPublicUser(u), now: Date.now, timeouts: opts.session });
+    const strategy = new SessionStrategy({ settings: opts.session, secrets: opts.secrets, now: Date.now, logger: opts.logger, store, sessions, index: new MemorySessionIndex(), csrf });
     const { requireUser, optionalUser } = userGuards(strategy, opts.logger);
     const app = express();
     let handlerRan = false;

@@ -117,7 +117,7 @@ for (const mode of MODES) {
     });
 
     it("redirects the GET to a configured page with the outcome, never the token", async () => {
-      const t = await app({ verifyEmailRedirect: "/welcome" });
+      const t = await app({ mail: { verifiedRedirect: "/welcome" } });
       const { email } = await register(t.app, at("redirect"));
       const link = linkIn(await smtp.waitFor(email));
       const ok = await request(t.app).get(path(link));

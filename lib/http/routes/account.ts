@@ -1,19 +1,19 @@
-import type { Request, Response } from "express";
 import { AuthError } from "../../errors.js";
-import type { Api } from "../api.js";
-import type { HttpContext } from "../context.js";
+import type { RouteHandler, RouteTable } from "../route-table.js";
+import type { Services } from "../wiring.js";
 import { fields } from "../input.js";
 import { linksFor } from "../links.js";
+import { requestContext } from "../request-context.js";
 
 /**
  * POST /account/change-password, /account/change-email, GET and POST
  * /account/confirm-email-change, DELETE /account. The rules live in core/account.ts.
  */
-export function accountRoutes(api: Api, ctx: HttpContext): void {
-  const { account, strategy, serialize, emit, opts } = ctx;
+export function accountRoutes(routes: RouteTable, services: Services): void {
+  const { account, strategy, serialize, opts } = services;
   const jwt = opts.mode === "jwt";
 
-  api.route(
+  routes.route(
     {
       method: "post",
       path: "/account/change-password",
@@ -26,18 +26,22 @@ export function accountRoutes(api: Api, ctx: HttpContext): void {
       success: jwt ? { status: 200, description: "A fresh token pair.", shape: "TokenPair" } : { status: 204, description: "Changed." },
       errors: ["UNAUTHENTICATED", "CSRF_INVALID", "INVALID_PASSWORD", "VALIDATION_FAILED", "TOO_MANY_REQUESTS"],
     },
-    async (req, res, input) => {
-      const user = await account.changePassword(req.user!.id, input.currentPassword as string, input.newPassword as string, strategy.currentId(req), req.ip);
+    async function changePassword(req, res, input) {
       // A privilege change. Session mode: this session moves to a new id, answer 204.
       // JWT mode: a fresh pair replaces this one, answer 200.
-      const pair = await strategy.afterPasswordChange(req, user);
-      emit("onPasswordChanged", req, { user: serialize(user) });
+      const pair = await account.changePassword(
+        req.user!.id,
+        { current: input.currentPassword as string, next: input.newPassword as string },
+        strategy.currentId(req),
+        requestContext(req),
+        (user) => strategy.afterPasswordChange(req, user),
+      );
       if (pair) res.json(pair);
       else res.status(204).end();
     },
   );
 
-  api.route(
+  routes.route(
     {
       method: "post",
       path: "/account/change-email",
@@ -48,21 +52,19 @@ export function accountRoutes(api: Api, ctx: HttpContext): void {
       success: { status: 202, description: "Check the new inbox." },
       errors: ["UNAUTHENTICATED", "CSRF_INVALID", "INVALID_PASSWORD", "VALIDATION_FAILED", "TOO_MANY_REQUESTS"],
     },
-    async (req, res, input) => {
-      await account.requestEmailChange(req.user!.id, input.password as string, input.newEmail as string, linksFor(req, opts).confirmEmailChange, req.ip);
+    async function changeEmail(req, res, input) {
+      await account.requestEmailChange(req.user!.id, input.password as string, input.newEmail as string, linksFor(req, opts).confirmEmailChange, requestContext(req));
       res.status(202).end();
     },
   );
 
-  const confirm = async (req: Request, res: Response, token: string) => {
-    const { user, oldEmail } = await account.confirmEmailChange(token, req.ip);
-    await strategy.updateUser(req, user);
-    emit("onEmailChanged", req, { user: serialize(user), oldEmail });
+  const confirm: (token: string) => RouteHandler = (token) => async (req, res) => {
+    const user = await account.confirmEmailChange(token, requestContext(req), (changed) => strategy.updateUser(req, changed));
     res.json({ user: serialize(user) });
   };
   const confirmErrors = ["INVALID_TOKEN", "EMAIL_ALREADY_REGISTERED", "TOO_MANY_REQUESTS"] as const;
 
-  api.route(
+  routes.route(
     {
       method: "get",
       path: "/account/confirm-email-change",
@@ -72,15 +74,15 @@ export function accountRoutes(api: Api, ctx: HttpContext): void {
       success: { status: 200, description: "The user with the new, verified email.", shape: "UserAnswer" },
       errors: [...confirmErrors],
     },
-    async (req, res) => {
+    async function confirmEmailChangeLink(req, res, input) {
       res.setHeader("Referrer-Policy", "no-referrer");
       const token = req.query.token;
       if (typeof token !== "string" || token.length > 256) throw new AuthError("INVALID_TOKEN");
-      await confirm(req, res, token);
+      await confirm(token)(req, res, input);
     },
   );
 
-  api.route(
+  routes.route(
     {
       method: "post",
       path: "/account/confirm-email-change",
@@ -89,12 +91,12 @@ export function accountRoutes(api: Api, ctx: HttpContext): void {
       success: { status: 200, description: "The user with the new, verified email.", shape: "UserAnswer" },
       errors: [...confirmErrors, "VALIDATION_FAILED"],
     },
-    async (req, res, input) => {
-      await confirm(req, res, input.token as string);
+    async function confirmEmailChange(req, res, input) {
+      await confirm(input.token as string)(req, res, input);
     },
   );
 
-  api.route(
+  routes.route(
     {
       method: "delete",
       path: "/account",
@@ -105,10 +107,8 @@ export function accountRoutes(api: Api, ctx: HttpContext): void {
       success: { status: 204, description: "Deleted." },
       errors: ["UNAUTHENTICATED", "CSRF_INVALID", "INVALID_PASSWORD", "VALIDATION_FAILED", "TOO_MANY_REQUESTS"],
     },
-    async (req, res, input) => {
-      const user = await account.delete(req.user!.id, input.password as string, req.ip);
-      await strategy.signOut(req, res);
-      emit("onAccountDeleted", req, { user: serialize(user) });
+    async function deleteAccount(req, res, input) {
+      await account.delete(req.user!.id, input.password as string, requestContext(req), () => strategy.signOut(req, res));
       res.status(204).end();
     },
   );

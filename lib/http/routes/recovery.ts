@@ -1,13 +1,14 @@
-import type { Api } from "../api.js";
-import type { HttpContext } from "../context.js";
+import type { RouteTable } from "../route-table.js";
+import type { Services } from "../wiring.js";
 import { fields } from "../input.js";
 import { linksFor } from "../links.js";
+import { requestContext } from "../request-context.js";
 
 /** POST /forgot-password, /forgot-password/validate, /reset-password. The rules live in core/recovery.ts. */
-export function recoveryRoutes(api: Api, ctx: HttpContext): void {
-  const { recovery, serialize, emit, opts } = ctx;
+export function recoveryRoutes(routes: RouteTable, services: Services): void {
+  const { recovery, opts } = services;
 
-  api.route(
+  routes.route(
     {
       method: "post",
       path: "/forgot-password",
@@ -17,13 +18,13 @@ export function recoveryRoutes(api: Api, ctx: HttpContext): void {
       success: { status: 202, description: "If an account has this email, a link is on its way." },
       errors: ["VALIDATION_FAILED", "TOO_MANY_REQUESTS"],
     },
-    async (req, res, input) => {
-      await recovery.forgot(input.email as string, linksFor(req, opts).resetPassword, req.ip);
+    async function forgotPassword(req, res, input) {
+      await recovery.forgot(input.email as string, linksFor(req, opts).resetPassword, requestContext(req));
       res.status(202).end();
     },
   );
 
-  api.route(
+  routes.route(
     {
       method: "post",
       path: "/forgot-password/validate",
@@ -32,13 +33,13 @@ export function recoveryRoutes(api: Api, ctx: HttpContext): void {
       success: { status: 200, description: "The token is valid.", shape: "Valid" },
       errors: ["INVALID_TOKEN", "VALIDATION_FAILED", "TOO_MANY_REQUESTS"],
     },
-    async (req, res, input) => {
-      await recovery.validate(input.token as string, req.ip);
+    async function validateResetToken(req, res, input) {
+      await recovery.validate(input.token as string, requestContext(req));
       res.json({ valid: true });
     },
   );
 
-  api.route(
+  routes.route(
     {
       method: "post",
       path: "/reset-password",
@@ -48,9 +49,8 @@ export function recoveryRoutes(api: Api, ctx: HttpContext): void {
       success: { status: 204, description: "The password is changed." },
       errors: ["INVALID_TOKEN", "VALIDATION_FAILED", "TOO_MANY_REQUESTS"],
     },
-    async (req, res, input) => {
-      const user = await recovery.reset(input.token as string, input.password as string, req.ip);
-      emit("onPasswordReset", req, { user: serialize(user) });
+    async function resetPassword(req, res, input) {
+      await recovery.reset(input.token as string, input.password as string, requestContext(req));
       res.status(204).end();
     },
   );

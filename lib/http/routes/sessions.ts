@@ -1,12 +1,83 @@
-import type { Api } from "../api.js";
-import type { HttpContext } from "../context.js";
+import { AuthError } from "../../errors.js";
+import type { RouteHandler, RouteTable } from "../route-table.js";
+import type { Services } from "../wiring.js";
+import { fields } from "../input.js";
+import { requestContext } from "../request-context.js";
 
-/** GET /sessions, DELETE /sessions/:id, DELETE /sessions: the signed-in user's own sessions. */
-export function sessionRoutes(api: Api, ctx: HttpContext): void {
-  const { strategy, emit, opts } = ctx;
-  const what = opts.mode === "jwt" ? "refresh-token families" : "sessions";
+/**
+ * POST /logout, /refresh; GET /me, /csrf (session mode); GET /sessions, DELETE /sessions/:id,
+ * DELETE /sessions. The rules live in core/sessions.ts; the strategy carries the credential.
+ */
+export function sessionRoutes(routes: RouteTable, services: Services): void {
+  const { sessions, strategy, csrf, opts } = services;
+  const jwt = opts.mode === "jwt";
+  const what = jwt ? "refresh-token families" : "sessions";
 
-  api.route(
+  const logout: RouteHandler = async (req, res) => {
+    await sessions.signOut(req.user!, requestContext(req), () => strategy.signOut(req, res));
+    res.status(204).end();
+  };
+  routes.route(
+    {
+      method: "post",
+      path: "/logout",
+      summary: "Sign out",
+      description: jwt ? "Ends the access token's refresh family (and that of `refresh_token`, if sent): the access token is dead at once." : "Deletes the session in Redis and clears the cookie.",
+      auth: true,
+      body: jwt ? [fields.optionalToken("refresh_token", "Also end this refresh token's family.")] : [],
+      success: { status: 204, description: "Signed out." },
+      errors: ["UNAUTHENTICATED", "CSRF_INVALID"],
+    },
+    logout,
+  );
+
+  const refresh: RouteHandler = async (req, res, input) => {
+    res.json(await strategy.refresh(req, input));
+  };
+  routes.route(
+    {
+      method: "post",
+      path: "/refresh",
+      summary: jwt ? "Rotate the refresh token" : "Rotate the session",
+      description: jwt
+        ? "The old refresh token is dead; a replay after the grace window ends the whole family."
+        : "Moves the session to a new id (the old one is dead) and re-reads the user.",
+      // Session mode: the session cookie says who refreshes. JWT mode: the refresh token in the body.
+      auth: !jwt,
+      body: jwt ? [fields.token("refresh_token", "The current refresh token.")] : undefined,
+      success: { status: 200, description: jwt ? "A new token pair." : "The user and the new CSRF token.", shape: jwt ? "TokenPair" : "SessionLogin" },
+      errors: jwt ? ["INVALID_REFRESH_TOKEN", "VALIDATION_FAILED"] : ["UNAUTHENTICATED", "CSRF_INVALID"],
+    },
+    refresh,
+  );
+
+  const me: RouteHandler = (req, res) => {
+    res.json({ user: req.user });
+  };
+  routes.route({ method: "get", path: "/me", summary: "The signed-in user", auth: true, success: { status: 200, description: "The user.", shape: "UserAnswer" }, errors: ["UNAUTHENTICATED"] }, me);
+
+  if (!jwt) {
+    const csrfToken: RouteHandler = (req, res) => {
+      if (!req.session) throw new AuthError("SERVICE_UNAVAILABLE", { retryAfter: 1 });
+      res.json({ csrfToken: csrf.token(req) });
+    };
+    routes.route(
+      {
+        method: "get",
+        path: "/csrf",
+        summary: "The session's CSRF token",
+        description: "Send it as `X-CSRF-Token` on unsafe requests that carry the session cookie. Creates an anonymous session when there is none.",
+        success: { status: 200, description: "The token.", shape: "CsrfToken" },
+        errors: [],
+      },
+      csrfToken,
+    );
+  }
+
+  const listSessions: RouteHandler = async (req, res) => {
+    res.json({ sessions: await strategy.list(req) });
+  };
+  routes.route(
     {
       method: "get",
       path: "/sessions",
@@ -15,12 +86,17 @@ export function sessionRoutes(api: Api, ctx: HttpContext): void {
       success: { status: 200, description: "Newest first; `current` marks this request's.", shape: "Sessions" },
       errors: ["UNAUTHENTICATED"],
     },
-    async (req, res) => {
-      res.json({ sessions: await strategy.list(req) });
-    },
+    listSessions,
   );
 
-  api.route(
+  const revokeOne: RouteHandler = async (req, res) => {
+    await sessions.revoke(req.user!, requestContext(req), async () => {
+      await strategy.revokeOne(req, res, String(req.params.id));
+      return 1;
+    });
+    res.status(204).end();
+  };
+  routes.route(
     {
       method: "delete",
       path: "/sessions/:id",
@@ -30,15 +106,14 @@ export function sessionRoutes(api: Api, ctx: HttpContext): void {
       success: { status: 204, description: "Ended." },
       errors: ["UNAUTHENTICATED", "CSRF_INVALID", "NOT_FOUND"],
     },
-    async (req, res) => {
-      const user = req.user!;
-      await strategy.revokeOne(req, res, String(req.params.id));
-      emit("onSessionRevoked", req, { user, count: 1 });
-      res.status(204).end();
-    },
+    revokeOne,
   );
 
-  api.route(
+  const revokeOthers: RouteHandler = async (req, res) => {
+    await sessions.revoke(req.user!, requestContext(req), () => strategy.revokeAll(req.user!.id, strategy.currentId(req)));
+    res.status(204).end();
+  };
+  routes.route(
     {
       method: "delete",
       path: "/sessions",
@@ -47,11 +122,6 @@ export function sessionRoutes(api: Api, ctx: HttpContext): void {
       success: { status: 204, description: "Every session but this one ended." },
       errors: ["UNAUTHENTICATED", "CSRF_INVALID"],
     },
-    async (req, res) => {
-      const user = req.user!;
-      const count = await strategy.revokeAll(user.id, strategy.currentId(req));
-      emit("onSessionRevoked", req, { user, count });
-      res.status(204).end();
-    },
+    revokeOthers,
   );
 }

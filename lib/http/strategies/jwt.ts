@@ -1,12 +1,13 @@
 import { createHmac } from "node:crypto";
 import type { Request, RequestHandler, Response } from "express";
 import { AuthError } from "../../errors.js";
-import type { ResolvedOptions } from "../../options.js";
 import type { AccessTokens } from "../../ports/access-tokens.js";
 import type { RefreshFamily, RefreshStore } from "../../ports/refresh-store.js";
 import type { RefreshTokens } from "../../core/refresh-tokens.js";
+import type { Sessions } from "../../core/sessions.js";
 import type { PublicUser, UserRecord } from "../../types.js";
-import { clientIp, type SessionInfo, type Strategy } from "./strategy.js";
+import { requestContext } from "../request-context.js";
+import type { SessionInfo, Strategy } from "./strategy.js";
 
 /** What the bearer token of a request established. */
 interface Identity {
@@ -17,13 +18,14 @@ const IDENTITY = Symbol("gatehouse.bearer");
 type Marked = Request & { [IDENTITY]?: Identity };
 
 export interface JwtStrategyDeps {
-  opts: ResolvedOptions;
+  /** Family handles in listings are keyed with the first secret. */
+  secrets: string[];
+  now: () => number;
   access: AccessTokens;
   refresh: RefreshTokens;
   store: RefreshStore;
+  sessions: Sessions;
   serialize: (user: UserRecord) => PublicUser;
-  /** A replayed refresh token ended a family. */
-  onReuse: (req: Request, userId: string) => void;
 }
 
 /**
@@ -48,13 +50,13 @@ export class JwtStrategy implements Strategy {
     if (header === undefined) return { user: null };
     const m = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(header);
     if (!m) return { user: null };
-    const now = this.deps.opts.now();
+    const now = this.deps.now();
     const claims = await this.deps.access.verify(m[1]!, now);
     if (!claims) return { user: null };
     // The family must still be alive: logout and revocation end its access tokens at once.
-    const family = await this.deps.store.get(claims.sub, claims.sid, now);
-    if (!family) return { user: null };
-    return { user: family.user, familyId: family.id };
+    const verdict = this.deps.sessions.validateFamily(await this.deps.store.get(claims.sub, claims.sid, now));
+    if (verdict.status === "ended") return { user: null };
+    return { user: verdict.user, familyId: claims.sid };
   }
 
   current(req: Request): PublicUser | null {
@@ -69,17 +71,17 @@ export class JwtStrategy implements Strategy {
   checkCsrf(): void {}
 
   private async pair(user: UserRecord | PublicUser, family: RefreshFamily, refreshToken: string) {
-    const accessToken = await this.deps.access.sign({ sub: user.id, sid: family.id }, this.deps.opts.now());
+    const accessToken = await this.deps.access.sign({ sub: user.id, sid: family.id }, this.deps.now());
     return { access_token: accessToken, refresh_token: refreshToken, token_type: "bearer", expires_in: this.deps.access.ttl };
   }
 
   async signIn(req: Request, user: UserRecord) {
-    const { family, token } = await this.deps.refresh.start(user, { ip: clientIp(req), userAgent: req.get("user-agent") });
+    const { family, token } = await this.deps.refresh.start(user, requestContext(req));
     return this.pair(user, family, token);
   }
 
   async refresh(req: Request, input: Record<string, unknown>) {
-    const { family, token } = await this.deps.refresh.rotateOrThrow(input.refresh_token as string, (userId) => this.deps.onReuse(req, userId));
+    const { family, token } = await this.deps.refresh.rotateOrThrow(input.refresh_token as string, requestContext(req));
     return this.pair(family.user, family, token);
   }
 
@@ -105,12 +107,12 @@ export class JwtStrategy implements Strategy {
   }
 
   private handle(familyId: string): string {
-    return createHmac("sha256", this.deps.opts.secrets[0]!).update(`family-handle:${familyId}`).digest("base64url").slice(0, 22);
+    return createHmac("sha256", this.deps.secrets[0]!).update(`family-handle:${familyId}`).digest("base64url").slice(0, 22);
   }
 
   async list(req: Request): Promise<SessionInfo[]> {
     const user = this.current(req)!;
-    const families = await this.deps.store.list(user.id, this.deps.opts.now());
+    const families = await this.deps.store.list(user.id, this.deps.now());
     return families
       .map((f) => ({
         id: this.handle(f.id),
@@ -125,7 +127,7 @@ export class JwtStrategy implements Strategy {
 
   async revokeOne(req: Request, _res: Response, handle: string): Promise<void> {
     const user = this.current(req)!;
-    const families = await this.deps.store.list(user.id, this.deps.opts.now());
+    const families = await this.deps.store.list(user.id, this.deps.now());
     const family = families.find((f) => this.handle(f.id) === handle);
     if (!family) throw new AuthError("NOT_FOUND");
     await this.deps.store.delete(user.id, family.id);

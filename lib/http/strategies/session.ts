@@ -2,13 +2,12 @@ import { createHmac } from "node:crypto";
 import session from "express-session";
 import type { Request, RequestHandler, Response } from "express";
 import { AuthError } from "../../errors.js";
-import type { ResolvedOptions } from "../../options.js";
+import type { Logger, SessionSettings } from "../../options.js";
 import type { SessionIndex } from "../../ports/session-index.js";
-import type { UserStore } from "../../ports/user-store.js";
 import type { PublicUser, SessionMeta, UserRecord } from "../../types.js";
-import { sessionDeadline, sessionExpired } from "../../core/sessions.js";
-import { passwordFingerprint } from "../../core/tokens.js";
-import { clientIp, type SessionInfo, type Strategy } from "./strategy.js";
+import { sessionDeadline, sessionExpired, type Sessions } from "../../core/sessions.js";
+import { requestContext } from "../request-context.js";
+import type { SessionInfo, Strategy } from "./strategy.js";
 import type { Csrf } from "../csrf.js";
 
 declare module "express-session" {
@@ -22,19 +21,20 @@ declare module "express-session" {
 const LOADED = Symbol("gatehouse.sessionLoaded");
 type Marked = Request & { [LOADED]?: true };
 
-const MAX_USER_AGENT = 256;
-
 function call(fn: (cb: (err?: unknown) => void) => void): Promise<void> {
   return new Promise((resolve, reject) => fn((err) => (err ? reject(err) : resolve())));
 }
 
 export interface SessionStrategyDeps {
-  opts: ResolvedOptions;
+  settings: SessionSettings;
+  /** Cookie signing secrets; the first signs, all verify. */
+  secrets: string[];
+  now: () => number;
+  logger: Logger;
   store: session.Store;
-  users: UserStore;
+  sessions: Sessions;
   index: SessionIndex;
   csrf: Csrf;
-  serialize: (user: UserRecord) => PublicUser;
 }
 
 /**
@@ -46,10 +46,10 @@ export class SessionStrategy implements Strategy {
   private readonly expressSession: RequestHandler;
 
   constructor(private readonly deps: SessionStrategyDeps) {
-    const s = deps.opts.session;
+    const s = deps.settings;
     this.expressSession = session({
       name: s.cookieName,
-      secret: deps.opts.secrets,
+      secret: deps.secrets,
       store: deps.store,
       resave: false,
       saveUninitialized: false,
@@ -69,7 +69,7 @@ export class SessionStrategy implements Strategy {
       // express-session continues *without* a session when its store reports a disconnect:
       // that is an outage, never an anonymous visitor.
       if (!req.session) return next(new AuthError("SERVICE_UNAVAILABLE", { retryAfter: 1 }));
-      this.checkTimeouts(req).then(() => next(), next);
+      this.validate(req).then(() => next(), next);
     });
   };
 
@@ -88,18 +88,8 @@ export class SessionStrategy implements Strategy {
 
   /** Starts a session for `user` under a new id (no fixation); answers the new CSRF token. */
   async signIn(req: Request, user: UserRecord): Promise<{ csrfToken: string }> {
-    const now = this.deps.opts.now();
     await this.regenerate(req);
-    const meta: SessionMeta = {
-      uid: user.id,
-      user: this.deps.serialize(user),
-      createdAt: now,
-      seenAt: now,
-      ip: clientIp(req),
-      userAgent: req.get("user-agent")?.slice(0, MAX_USER_AGENT),
-      pwd: passwordFingerprint(user.passwordHash),
-    };
-    return { csrfToken: await this.establish(req, meta) };
+    return { csrfToken: await this.establish(req, this.deps.sessions.start(user, requestContext(req))) };
   }
 
   refresh(req: Request): Promise<{ user: PublicUser; csrfToken: string }> {
@@ -120,16 +110,14 @@ export class SessionStrategy implements Strategy {
     const meta = req.session.gh;
     if (!meta) throw new AuthError("UNAUTHENTICATED");
     // `changed`: the user whose password this very request just changed; else re-read and check.
-    const user = changed ?? (await this.deps.users.findById(meta.uid));
-    if (!user || (!changed && !stillValid(meta, user))) {
+    const user = changed ?? (await this.deps.sessions.current(meta));
+    if (!user) {
       await this.end(req);
       throw new AuthError("UNAUTHENTICATED");
     }
     const oldId = req.sessionID;
     await this.regenerate(req);
-    const now = this.deps.opts.now();
-    const fresh = { ...meta, user: this.deps.serialize(user), seenAt: now, pwd: passwordFingerprint(user.passwordHash), persisted: undefined };
-    const csrfToken = await this.establish(req, fresh);
+    const csrfToken = await this.establish(req, this.deps.sessions.renew(meta, user));
     await this.forget(meta.uid, oldId);
     return { user: req.session.gh!.user, csrfToken };
   }
@@ -139,7 +127,7 @@ export class SessionStrategy implements Strategy {
     const meta = req.session.gh;
     const id = req.sessionID;
     await call((cb) => req.session.destroy(cb));
-    const s = this.deps.opts.session;
+    const s = this.deps.settings;
     res.clearCookie(s.cookieName, { httpOnly: true, sameSite: s.sameSite, secure: s.secure, path: "/" });
     if (meta) await this.forget(meta.uid, id);
   }
@@ -149,7 +137,7 @@ export class SessionStrategy implements Strategy {
    * Sessions are found through the per-user index; each is deleted from the store.
    */
   async revokeAll(userId: string, keep?: string): Promise<number> {
-    const ids = (await this.deps.index.list(userId, this.deps.opts.now())).filter((id) => id !== keep);
+    const ids = (await this.deps.index.list(userId, this.deps.now())).filter((id) => id !== keep);
     await Promise.all(
       ids.map(async (id) => {
         await call((cb) => this.deps.store.destroy(id, cb));
@@ -161,13 +149,13 @@ export class SessionStrategy implements Strategy {
 
   /** The opaque handle of a session in listings: never the session id itself. */
   private handle(sessionId: string): string {
-    return createHmac("sha256", this.deps.opts.secrets[0]!).update(`session-handle:${sessionId}`).digest("base64url").slice(0, 22);
+    return createHmac("sha256", this.deps.secrets[0]!).update(`session-handle:${sessionId}`).digest("base64url").slice(0, 22);
   }
 
   /** The signed-in user's live sessions, newest first, with `current` on this request's. */
   async list(req: Request): Promise<SessionInfo[]> {
     const meta = req.session.gh!;
-    const now = this.deps.opts.now();
+    const now = this.deps.now();
     const ids = await this.deps.index.list(meta.uid, now);
     const found = await Promise.all(
       ids.map(async (id) => {
@@ -178,7 +166,7 @@ export class SessionStrategy implements Strategy {
           await this.forget(meta.uid, id);
           return null;
         }
-        if (sessionExpired(m, now, this.deps.opts.session) || m.pwd !== meta.pwd) return null;
+        if (sessionExpired(m, now, this.deps.settings) || m.pwd !== meta.pwd) return null;
         return { id: this.handle(id), createdAt: new Date(m.createdAt).toISOString(), lastSeenAt: new Date(m.seenAt).toISOString(), ip: m.ip ?? null, userAgent: m.userAgent ?? null, current: id === req.sessionID };
       }),
     );
@@ -191,7 +179,7 @@ export class SessionStrategy implements Strategy {
    */
   async revokeOne(req: Request, res: Response, handle: string): Promise<void> {
     const meta = req.session.gh!;
-    const ids = await this.deps.index.list(meta.uid, this.deps.opts.now());
+    const ids = await this.deps.index.list(meta.uid, this.deps.now());
     const id = ids.find((candidate) => this.handle(candidate) === handle);
     if (!id) throw new AuthError("NOT_FOUND");
     if (id === req.sessionID) return this.signOut(req, res);
@@ -206,17 +194,14 @@ export class SessionStrategy implements Strategy {
   /** Updates the current session's copy of the user (after a change made in this request). */
   async updateUser(req: Request, user: UserRecord): Promise<void> {
     const meta = req.session?.gh;
-    if (meta && meta.uid === user.id) {
-      meta.user = this.deps.serialize(user);
-      meta.pwd = passwordFingerprint(user.passwordHash);
-    }
+    if (meta && meta.uid === user.id) req.session.gh = this.deps.sessions.withUser(meta, user);
   }
 
   private async establish(req: Request, meta: SessionMeta): Promise<string> {
-    const now = this.deps.opts.now();
+    const now = this.deps.now();
     // Index first: a session that exists must always be findable for "revoke all". An index
     // entry without a session (if the save below fails) is harmless and trimmed later.
-    await this.deps.index.add(meta.uid, req.sessionID, sessionDeadline(meta, this.deps.opts.session), now);
+    await this.deps.index.add(meta.uid, req.sessionID, sessionDeadline(meta, this.deps.settings), now);
     req.session.gh = meta;
     // A new session id gets a new CSRF token, so a token seen before sign-in is useless after.
     const token = this.deps.csrf.token(req, true);
@@ -224,18 +209,14 @@ export class SessionStrategy implements Strategy {
     return token;
   }
 
-  /** Applies the timeouts; every `touchAfter`, reloads the user and pushes the expiry forward. */
-  private async checkTimeouts(req: Request): Promise<void> {
+  /** Applies core's verdict on the session: ended, renewed (every `touchAfter`), or as it is. */
+  private async validate(req: Request): Promise<void> {
     const meta = req.session.gh;
     if (!meta) return;
-    const now = this.deps.opts.now();
-    if (sessionExpired(meta, now, this.deps.opts.session)) return this.end(req);
-    if (now - meta.seenAt < this.deps.opts.session.touchAfter * 1000) return;
-    const user = await this.deps.users.findById(meta.uid);
-    if (!user || !stillValid(meta, user)) return this.end(req);
+    const verdict = await this.deps.sessions.validate(meta);
+    if (verdict.status === "ended") return this.end(req);
     // Modifying the session makes express-session save it, which also renews its TTL.
-    meta.seenAt = now;
-    meta.user = this.deps.serialize(user);
+    if (verdict.status === "touched") req.session.gh = verdict.meta;
   }
 
   /** Ends a session that timed out or whose user is gone; the request goes on anonymous. */
@@ -253,16 +234,7 @@ export class SessionStrategy implements Strategy {
   /** Removes an ended session from the index; a failure only leaves an entry the index trims itself. */
   private async forget(userId: string, sessionId: string): Promise<void> {
     await this.deps.index.remove(userId, sessionId).catch((err: unknown) => {
-      this.deps.opts.logger.warn("gatehouse: could not update the session index", err);
+      this.deps.logger.warn("gatehouse: could not update the session index", err);
     });
   }
-}
-
-/**
- * A session stays valid only while the password is the one it was signed in with: a session that
- * slipped past "revoke all" (signed in with the old password during a reset) ends at its next
- * check. A hash upgrade at login (new parameters) ends the user's other sessions once.
- */
-function stillValid(meta: SessionMeta, user: UserRecord): boolean {
-  return meta.pwd === passwordFingerprint(user.passwordHash);
 }

@@ -39,9 +39,3 @@ export interface Strategy extends SessionRevoker {
   /** The user changed (email verified or changed): refresh the copies sessions keep. */
   updateUser(req: Request, user: UserRecord): Promise<void>;
 }
-
-
-/** The client address as a person reads it: IPv4-mapped IPv6 (`::ffff:1.2.3.4`) shown as IPv4. */
-export function clientIp(req: Request): string | undefined {
-  return req.ip?.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, "");
-}

@@ -1,10 +1,10 @@
 import { expect } from "chai";
-import { Limiter } from "../../lib/core/limiter.js";
+import { HashingQueue } from "../../lib/core/hashing-queue.js";
 import { isAuthError } from "../../lib/errors.js";
 
-describe("Limiter (bounded hashing concurrency)", () => {
+describe("HashingQueue (bounded hashing concurrency)", () => {
   it("runs at most `concurrency` tasks at once and queues the rest in order", async () => {
-    const limiter = new Limiter(2, 10);
+    const limiter = new HashingQueue(2, 10);
     let running = 0;
     let peak = 0;
     const order: number[] = [];
@@ -24,7 +24,7 @@ describe("Limiter (bounded hashing concurrency)", () => {
   });
 
   it("sheds load past `maxQueue` waiters with 503 SERVICE_UNAVAILABLE, and recovers", async () => {
-    const limiter = new Limiter(1, 1);
+    const limiter = new HashingQueue(1, 1);
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const first = limiter.run(() => gate);
@@ -39,7 +39,7 @@ describe("Limiter (bounded hashing concurrency)", () => {
   });
 
   it("frees its slot when a task fails", async () => {
-    const limiter = new Limiter(1, 0);
+    const limiter = new HashingQueue(1, 0);
     await limiter.run(async () => Promise.reject(new Error("boom"))).catch(() => {});
     expect(await limiter.run(async () => "ok")).to.equal("ok");
   });

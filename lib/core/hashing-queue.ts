@@ -6,7 +6,7 @@ import { AuthError } from "../errors.js";
  * holds ~19 MiB per argon2 hash in flight. Past `maxQueue` waiters we shed load with a 503
  * rather than queue without end.
  */
-export class Limiter {
+export class HashingQueue {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
 

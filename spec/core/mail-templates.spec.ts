@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { DEFAULT_TEMPLATES, duration, Notifier, type TemplateContext } from "../../lib/core/mail.js";
+import { DEFAULT_TEMPLATES, duration, type TemplateContext } from "../../lib/core/mail-templates.js";
+import { Notifier } from "../../lib/core/notifier.js";
 
 const ctx = (extra: Partial<TemplateContext> = {}): TemplateContext => ({
   user: { id: "u", email: "ada@example.com", name: '<script>alert("x")</script>', emailVerified: false, createdAt: "", updatedAt: "" },

@@ -1,15 +1,6 @@
 import type { Request, RequestHandler, Response, Router } from "express";
-import type { ValidationChain } from "express-validator";
 import type { ErrorCode } from "../errors.js";
-import { validate } from "./input.js";
-
-/** One body field: its validation (express-validator) and its JSON Schema (OpenAPI), side by side. */
-export interface Field {
-  name: string;
-  required: boolean;
-  schema: Record<string, unknown>;
-  chain: () => ValidationChain;
-}
+import { validate, type Field } from "./input.js";
 
 /** The names of the answer shapes in the OpenAPI document (components/schemas). */
 export type Shape = "UserAnswer" | "SessionLogin" | "JwtLogin" | "TokenPair" | "CsrfToken" | "Valid" | "Sessions" | "Jwks";
@@ -41,7 +32,7 @@ export interface RouteDef {
 export type RouteHandler = (req: Request, res: Response, input: Record<string, unknown>) => Promise<void> | void;
 
 /** Registers routes on the router and keeps their definitions for the OpenAPI document. */
-export class Api {
+export class RouteTable {
   readonly routes: RouteDef[] = [];
 
   constructor(

@@ -1,6 +1,6 @@
 import { AuthError } from "../errors.js";
 import type { Limit, LimitName, LimitRule, RateLimiter } from "../ports/rate-limiter.js";
-import { normalizeEmail } from "./emails.js";
+import { normalizeEmail } from "./email-address.js";
 
 export type { LimitName, LimitRule } from "../ports/rate-limiter.js";
 
@@ -12,7 +12,7 @@ const HOUR = 60 * MINUTE;
  * seconds). Windows are fixed: a window starts with its key's first hit.
  *
  * Login buckets count failed password checks (an attempt is counted up front and handed back
- * when the password was right, see {@link Limits.beforePasswordCheck}); the others count requests.
+ * when the password was right, see {@link RateLimits.beforePasswordCheck}); the others count requests.
  */
 export const DEFAULT_LIMITS: Readonly<Record<LimitName, Readonly<LimitRule>>> = Object.freeze({
   // The lockout (OWASP Authentication CS): a handful of wrong passwords for one account from one
@@ -27,7 +27,7 @@ export const DEFAULT_LIMITS: Readonly<Record<LimitName, Readonly<LimitRule>>> = 
   // attempts refused by any bucket are not counted here, so only guessing from several clients
   // (at least 4 addresses or IPv6 /64s) reaches it. When that happens, the lock
   // ends with the window (blockDuration 0: the attacker cannot prolong a lock that has tripped),
-  // forgot-password stays open, and a completed reset lifts it ({@link Limits.passwordReset}).
+  // forgot-password stays open, and a completed reset lifts it ({@link RateLimits.passwordReset}).
   // A successful login does not reset it: NIST only lets a success disregard that client's failures.
   loginAccount: { points: 100, duration: HOUR, blockDuration: 0 },
   // Credential stuffing and password spraying from one address across many accounts. Offices and
@@ -99,7 +99,7 @@ function integer(value: unknown, name: string, min: number): void {
  * {@link clientKey} turns it into a key. Emails are normalized here, and counted whether or not
  * an account has them, so an unknown email answers exactly like a known one.
  */
-export class Limits {
+export class RateLimits {
   private readonly limits: Readonly<Record<LimitName, Limit>>;
 
   /**

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { AuthError, isAuthError } from "../../lib/errors.js";
 import { MemoryRateLimiter } from "../../lib/adapters/memory-rate-limiter.js";
-import { clientKey, DEFAULT_LIMITS, LIMIT_NAMES, Limits, resolveLimits } from "../../lib/core/limits.js";
+import { clientKey, DEFAULT_LIMITS, LIMIT_NAMES, RateLimits, resolveLimits } from "../../lib/core/rate-limits.js";
 
 const EMAIL = "ada@example.com";
 const IP = "203.0.113.7";
@@ -25,15 +25,15 @@ async function expectTooMany(call: Promise<unknown>): Promise<AuthError> {
 }
 
 /** `n` wrong passwords: the attempt is counted before the check, nothing after a failure. */
-async function failLogins(limits: Limits, email: string, ip: string | undefined, n: number): Promise<void> {
+async function failLogins(limits: RateLimits, email: string, ip: string | undefined, n: number): Promise<void> {
   for (let i = 0; i < n; i++) await limits.beforePasswordCheck(email, ip);
 }
 
-describe("Limits", () => {
-  let limits: Limits;
+describe("RateLimits", () => {
+  let limits: RateLimits;
 
   beforeEach(() => {
-    limits = new Limits(new MemoryRateLimiter());
+    limits = new RateLimits(new MemoryRateLimiter());
   });
 
   describe("login lockout (account + client)", () => {
@@ -95,7 +95,7 @@ describe("Limits", () => {
     });
 
     it("keeps counting other clients' failures across a success (only the pair is cleared)", async () => {
-      const small = new Limits(new MemoryRateLimiter(), resolveLimits({ loginAccount: { points: 8 } }));
+      const small = new RateLimits(new MemoryRateLimiter(), resolveLimits({ loginAccount: { points: 8 } }));
       await failLogins(small, EMAIL, IP, 4);
       await small.beforePasswordCheck(EMAIL, IP);
       await small.passwordCheckSucceeded(EMAIL, IP);
@@ -228,7 +228,7 @@ describe("Limits", () => {
 
   it("lifts a lock when its time is up", async function () {
     this.timeout(5000);
-    const quick = new Limits(new MemoryRateLimiter(), resolveLimits({ registerIp: { points: 1, duration: 1 } }));
+    const quick = new RateLimits(new MemoryRateLimiter(), resolveLimits({ registerIp: { points: 1, duration: 1 } }));
     await quick.beforeRegister(IP);
     const err = await expectTooMany(quick.beforeRegister(IP));
     expect(err.retryAfter).to.equal(1);

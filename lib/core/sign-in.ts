@@ -1,0 +1,120 @@
+import { AuthError, isAuthError } from "../errors.js";
+import type { UserStore } from "../ports/user-store.js";
+import type { PublicUser, RequestContext, UserRecord } from "../types.js";
+import { normalizeEmail } from "./email-address.js";
+import type { Events } from "./events.js";
+import { checkPassword, type PasswordPolicy } from "./password-policy.js";
+import type { Passwords } from "./passwords.js";
+import type { RateLimits } from "./rate-limits.js";
+import type { EmailVerification } from "./verification.js";
+
+/**
+ * Starts what a sign-in hands out (a server-side session, or a token pair) and resolves the
+ * fields to add to the answer. The HTTP layer supplies it: core decides whether to call it.
+ */
+export type StartSession<T> = (user: UserRecord) => Promise<T>;
+
+/**
+ * A step a sign-in must pass after the password (a second factor). `challenge` resolves what the
+ * client must answer (the pending step's fields) or null when this user has nothing to pass.
+ */
+export interface SignInStep {
+  challenge(user: UserRecord, ctx: RequestContext): Promise<Record<string, unknown> | null>;
+}
+
+/** The outcome of a correct password: signed in, or a step still to pass. */
+export type SignInResult<T> = { status: "signed-in"; user: UserRecord; session: T } | { status: "pending"; challenge: Record<string, unknown> };
+
+export interface SignInDeps {
+  users: UserStore;
+  passwords: Passwords;
+  policy: PasswordPolicy;
+  verification: EmailVerification;
+  events: Events;
+  serialize: (user: UserRecord) => PublicUser;
+  now: () => number;
+  /** Rate limits and lockout; absent when switched off. */
+  limits: RateLimits | undefined;
+  /** Steps after the password, in order (none by default). */
+  steps: readonly SignInStep[];
+}
+
+/** Registration and sign-in: the rules, free of any framework. */
+export class SignIn {
+  constructor(private readonly deps: SignInDeps) {}
+
+  /**
+   * Creates an account (`EMAIL_ALREADY_REGISTERED` when the address is taken), reports it, and
+   * sends the verification mail in the background. With `start`, also signs the new user in.
+   */
+  async register<T>(
+    input: { email: string; password: string; name: string | null },
+    ctx: RequestContext,
+    verifyLink: (token: string) => string,
+    start?: StartSession<T>,
+  ): Promise<{ user: UserRecord; session: T | undefined }> {
+    await this.deps.limits?.beforeRegister(ctx.ip);
+    const errors = checkPassword(input.password, this.deps.policy);
+    if (errors.length) throw new AuthError("VALIDATION_FAILED", { errors });
+    const passwordHash = await this.deps.passwords.hash(input.password);
+    const user = await this.deps.users.create({
+      email: normalizeEmail(input.email),
+      name: input.name,
+      passwordHash,
+      emailVerified: false,
+      createdAt: this.deps.now(),
+    });
+    if (!user) throw new AuthError("EMAIL_ALREADY_REGISTERED");
+    this.deps.events.emit("onRegister", ctx, { user: this.deps.serialize(user) });
+    // The account exists now, whatever happens to the email: a failure is reported and the user
+    // can ask again with POST /request-verify-email.
+    this.deps.verification.sendInBackground(user, verifyLink);
+    return { user, session: start ? await start(user) : undefined };
+  }
+
+  /**
+   * Checks the credentials and, when they are right and no further step is due, signs in with
+   * `start`. One answer (`INVALID_CREDENTIALS`) for an unknown email and a wrong password;
+   * while the account is locked for this client, `TOO_MANY_REQUESTS` whatever the password.
+   */
+  async login<T>(email: string, password: string, ctx: RequestContext, start: StartSession<T>): Promise<SignInResult<T>> {
+    const user = await this.authenticate(normalizeEmail(email), password, ctx);
+    for (const step of this.deps.steps) {
+      const challenge = await step.challenge(user, ctx);
+      if (challenge) return { status: "pending", challenge };
+    }
+    return { status: "signed-in", user, session: await this.complete(user, ctx, start) };
+  }
+
+  /** Finishes a sign-in whose every step passed (a second factor calls this): starts the session, reports the login. */
+  async complete<T>(user: UserRecord, ctx: RequestContext, start: StartSession<T>): Promise<T> {
+    const session = await start(user);
+    this.deps.events.emit("onLogin", ctx, { user: this.deps.serialize(user) });
+    return session;
+  }
+
+  /**
+   * The user these credentials belong to. Exactly one hash verification runs in every case; the
+   * counters are keyed by the normalized email whether or not an account has it.
+   */
+  private async authenticate(email: string, password: string, ctx: RequestContext): Promise<UserRecord> {
+    try {
+      await this.deps.limits?.beforePasswordCheck(email, ctx.ip);
+      const user = await this.deps.users.findByEmail(email);
+      if (!user) {
+        // Unknown email: verify against a dummy hash so the answer takes as long as a wrong password.
+        await this.deps.passwords.verifyDummy(password);
+        throw new AuthError("INVALID_CREDENTIALS");
+      }
+      const result = await this.deps.passwords.verify(user.passwordHash, password);
+      if (!result.ok) throw new AuthError("INVALID_CREDENTIALS");
+      await this.deps.limits?.passwordCheckSucceeded(email, ctx.ip);
+      if (!result.upgradedHash) return user;
+      // Parameters moved on (or the hash is bcrypt while argon2 is available): store the upgrade.
+      return (await this.deps.users.update(user.id, { passwordHash: result.upgradedHash, updatedAt: this.deps.now() })) ?? user;
+    } catch (err) {
+      if (isAuthError(err, "INVALID_CREDENTIALS")) this.deps.events.emit("onLoginFailed", ctx, { email });
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,72 @@
+import type { RouteTable, RouteHandler } from "../route-table.js";
+import type { Services } from "../wiring.js";
+import { fields } from "../input.js";
+import { linksFor } from "../links.js";
+import { requestContext } from "../request-context.js";
+
+/** POST /register, /login, /token (JWT mode). The rules live in core/sign-in.ts. */
+export function signInRoutes(routes: RouteTable, services: Services): void {
+  const { signIn, strategy, serialize, opts } = services;
+  const jwt = opts.mode === "jwt";
+  const signInShape = jwt ? "JwtLogin" : "SessionLogin";
+
+  const register: RouteHandler = async (req, res, input) => {
+    const start = opts.signInOnRegister ? (user: Parameters<typeof strategy.signIn>[1]) => strategy.signIn(req, user) : undefined;
+    const { user, session } = await signIn.register(
+      { email: input.email as string, password: input.password as string, name: (input.name as string | undefined) ?? null },
+      requestContext(req),
+      linksFor(req, opts).verifyEmail,
+      start,
+    );
+    res.status(201).json({ user: serialize(user), ...session });
+  };
+  routes.route(
+    {
+      method: "post",
+      path: "/register",
+      summary: "Create an account",
+      description: "Sends the verification email when a mailer is set. Does not sign in unless `signInOnRegister`.",
+      body: [fields.email(), fields.password("password", `${opts.password.minLength} to ${opts.password.maxLength} characters (code points); common passwords are refused.`), fields.name()],
+      success: { status: 201, description: "The new user (plus the sign-in fields with `signInOnRegister`).", shape: opts.signInOnRegister ? signInShape : "UserAnswer" },
+      errors: ["EMAIL_ALREADY_REGISTERED", "VALIDATION_FAILED", "TOO_MANY_REQUESTS"],
+    },
+    register,
+  );
+
+  /** `/login` answers the user beside what the sign-in hands out; `/token` only the token pair. */
+  const login =
+    (emailField: "email" | "username", withUser: boolean): RouteHandler =>
+    async (req, res, input) => {
+      const result = await signIn.login(input[emailField] as string, input.password as string, requestContext(req), (user) => strategy.signIn(req, user));
+      if (result.status === "pending") return void res.json(result.challenge);
+      res.json(withUser ? { user: serialize(result.user), ...result.session } : result.session);
+    };
+  routes.route(
+    {
+      method: "post",
+      path: "/login",
+      summary: "Sign in",
+      description: jwt ? "Answers the user and a token pair." : "Answers the user and the CSRF token, and sets a new session cookie.",
+      body: [fields.email(), fields.password()],
+      success: { status: 200, description: "Signed in.", shape: signInShape },
+      errors: ["INVALID_CREDENTIALS", "VALIDATION_FAILED", "TOO_MANY_REQUESTS"],
+    },
+    login("email", true),
+  );
+
+  if (jwt) {
+    routes.route(
+      {
+        method: "post",
+        path: "/token",
+        summary: "Password grant (first-party clients)",
+        description: "OAuth 2.0's password grant: JSON or a form. Shares login's rate limits and lockout. RFC 9700 forbids it for third-party clients.",
+        body: [fields.email("username"), fields.password(), fields.grantType()],
+        form: true,
+        success: { status: 200, description: "A token pair.", shape: "TokenPair" },
+        errors: ["INVALID_CREDENTIALS", "VALIDATION_FAILED", "TOO_MANY_REQUESTS"],
+      },
+      login("username", false),
+    );
+  }
+}

@@ -1,0 +1,204 @@
+import session from "express-session";
+import type { RequestHandler } from "express";
+import type { ResolvedOptions, SessionSettings, JwtSettings } from "../options.js";
+import type { PasswordHasher } from "../ports/password-hasher.js";
+import type { UserStore } from "../ports/user-store.js";
+import type { TokenStore } from "../ports/token-store.js";
+import type { SessionIndex } from "../ports/session-index.js";
+import type { PublicUser, UserRecord } from "../types.js";
+import type { AccessTokens } from "../ports/access-tokens.js";
+import { Account } from "../core/account.js";
+import { EmailTokens } from "../core/email-tokens.js";
+import { Events, safely, type HookTable } from "../core/events.js";
+import { failClosed } from "../core/fail-closed.js";
+import { HashingQueue } from "../core/hashing-queue.js";
+import { Notifier } from "../core/notifier.js";
+import { Passwords } from "../core/passwords.js";
+import { toPublicUser } from "../core/public-user.js";
+import { RateLimits } from "../core/rate-limits.js";
+import { Recovery } from "../core/recovery.js";
+import { RefreshTokens } from "../core/refresh-tokens.js";
+import { Sessions, sessionTtl } from "../core/sessions.js";
+import { SignIn, type SignInStep } from "../core/sign-in.js";
+import { EmailVerification } from "../core/verification.js";
+import { Argon2Hasher, loadArgon2 } from "../adapters/argon2-hasher.js";
+import { BcryptHasher } from "../adapters/bcrypt-hasher.js";
+import { JoseAccessTokens } from "../adapters/jose-access-tokens.js";
+import { MemoryRateLimiter } from "../adapters/memory-rate-limiter.js";
+import { MemoryRefreshStore } from "../adapters/memory-refresh-store.js";
+import { MemorySessionIndex } from "../adapters/memory-session-index.js";
+import { MemoryTokenStore } from "../adapters/memory-token-store.js";
+import { MemoryUserStore } from "../adapters/memory-user-store.js";
+import { RedisRateLimiter } from "../adapters/redis-rate-limiter.js";
+import { RedisRefreshStore } from "../adapters/redis-refresh-store.js";
+import { RedisSessionIndex } from "../adapters/redis-session-index.js";
+import { RedisSessionStore } from "../adapters/redis-session-store.js";
+import { RedisTokenStore } from "../adapters/redis-token-store.js";
+import { RedisUserStore } from "../adapters/redis-user-store.js";
+import { Csrf } from "./csrf.js";
+import { formOrJsonBody, jsonBody } from "./input.js";
+import { userGuards, type RequireUser } from "./require-user.js";
+import { SessionStrategy } from "./strategies/session.js";
+import { JwtStrategy } from "./strategies/jwt.js";
+import type { Strategy } from "./strategies/strategy.js";
+
+/**
+ * Everything the routes use, built once per `authRouter()` by {@link createServices}: the one
+ * place that chooses adapters. Routes reach the rules through the core services named here.
+ */
+export interface Services {
+  opts: ResolvedOptions;
+  users: UserStore;
+  passwords: Passwords;
+  signIn: SignIn;
+  sessions: Sessions;
+  account: Account;
+  verification: EmailVerification;
+  recovery: Recovery;
+  /** Sessions or bearer tokens, per `mode`. */
+  strategy: Strategy;
+  /** JWT mode's access tokens (for the JWKS endpoint). */
+  accessTokens: AccessTokens | undefined;
+  csrf: Csrf;
+  serialize: (user: UserRecord) => PublicUser;
+  /** The JSON body parser, for routes that take a body. */
+  body: RequestHandler;
+  /** JSON or form bodies (`POST /token`). */
+  formOrJsonBody: RequestHandler;
+  /** The app-facing guard (honours `requireVerifiedEmail`). */
+  requireUser: RequireUser;
+  optionalUser: RequestHandler;
+  /** The router's own guard: signed in, verified or not (an unverified user can still log out or ask for a link). */
+  signedIn: RequestHandler;
+}
+
+let warnedNoArgon2 = false;
+
+/** argon2id when the native module loads; otherwise bcrypt, said once. Other schemes still verify (and upgrade). */
+function hashers(opts: ResolvedOptions): { primary: PasswordHasher; others: PasswordHasher[] } {
+  const bcrypt = new BcryptHasher({ cost: opts.hashing.bcryptCost });
+  const custom = opts.hashing.custom;
+  if (custom) return { primary: failClosed(custom, "hashing.hasher", opts.storage.timeoutMs), others: [bcrypt] };
+  const argon2 = loadArgon2();
+  if (argon2) return { primary: new Argon2Hasher(opts.hashing.argon2, argon2), others: [bcrypt] };
+  if (!warnedNoArgon2) {
+    warnedNoArgon2 = true;
+    opts.logger.warn("gatehouse: the argon2 module could not be loaded; hashing passwords with bcrypt instead.");
+  }
+  return { primary: bcrypt, others: [] };
+}
+
+/** The stores: the app's own (held to "fail closed within the deadline"), else Redis or memory. */
+function stores(opts: ResolvedOptions): { users: UserStore; tokens: TokenStore; sessionIndex: () => SessionIndex } {
+  const { backend, timeoutMs, custom } = opts.storage;
+  const own = <T extends object>(store: T | undefined, name: string) => (store ? failClosed(store, `storage.${name}`, timeoutMs) : undefined);
+  if (backend.kind === "memory") {
+    return {
+      users: own(custom.users, "users") ?? new MemoryUserStore(),
+      tokens: own(custom.tokens, "tokens") ?? new MemoryTokenStore(),
+      sessionIndex: () => own(custom.sessionIndex, "sessionIndex") ?? new MemorySessionIndex(),
+    };
+  }
+  const redis = { keyPrefix: backend.keyPrefix, timeoutMs };
+  return {
+    users: own(custom.users, "users") ?? new RedisUserStore(backend.client, redis),
+    tokens: own(custom.tokens, "tokens") ?? new RedisTokenStore(backend.client, redis),
+    sessionIndex: () =>
+      own(custom.sessionIndex, "sessionIndex") ??
+      new RedisSessionIndex(backend.client, { ...redis, ttlSeconds: opts.mode === "session" ? opts.session.absoluteTimeout : 0 }),
+  };
+}
+
+interface StrategyDeps {
+  opts: ResolvedOptions;
+  users: UserStore;
+  events: Events;
+  csrf: Csrf;
+  serialize: (user: UserRecord) => PublicUser;
+  sessionIndex: () => SessionIndex;
+}
+
+/** Bearer tokens (jose + refresh families on Redis). */
+function jwtStrategy(jwt: JwtSettings, deps: StrategyDeps): { strategy: Strategy; accessTokens: AccessTokens; sessions: Sessions } {
+  const { opts, users, events, serialize } = deps;
+  const { backend, timeoutMs } = opts.storage;
+  const store = backend.kind === "redis" ? new RedisRefreshStore(backend.client, { keyPrefix: backend.keyPrefix, timeoutMs }) : new MemoryRefreshStore();
+  const accessTokens = new JoseAccessTokens({ ...jwt, ttl: jwt.accessTtl });
+  const refresh = new RefreshTokens({ store, users, events, serialize, now: opts.now, ttl: jwt.refreshTtl, grace: jwt.refreshGrace });
+  const sessions = new Sessions({ users, events, serialize, now: opts.now, timeouts: undefined });
+  return { strategy: new JwtStrategy({ secrets: opts.secrets, now: opts.now, access: accessTokens, refresh, store, sessions, serialize }), accessTokens, sessions };
+}
+
+/** Server-side sessions (express-session on Redis). */
+function sessionStrategy(settings: SessionSettings, deps: StrategyDeps): { strategy: Strategy; accessTokens: undefined; sessions: Sessions } {
+  const { opts, users, events, serialize, csrf } = deps;
+  const { backend, timeoutMs } = opts.storage;
+  const ttl = (sess: session.SessionData) => sessionTtl(sess.gh, opts.now(), settings);
+  const store = backend.kind === "redis" ? new RedisSessionStore(backend.client, { prefix: `${backend.keyPrefix}sess:`, ttl, timeoutMs }) : new session.MemoryStore();
+  const sessions = new Sessions({ users, events, serialize, now: opts.now, timeouts: settings });
+  const strategy = new SessionStrategy({ settings, secrets: opts.secrets, now: opts.now, logger: opts.logger, store, sessions, index: deps.sessionIndex(), csrf });
+  return { strategy, accessTokens: undefined, sessions };
+}
+
+/**
+ * The composition root: builds the adapters the options ask for and the core services on them.
+ * `steps` are the sign-in steps after the password (a second factor adds one here).
+ */
+export function createServices(opts: ResolvedOptions, steps: readonly SignInStep[] = []): Services {
+  const { logger, now } = opts;
+  if (opts.storage.backend.kind === "memory") logger.warn("gatehouse: storage.inMemory is on: users and sessions live in this process only and are lost when it stops.");
+  const report = (what: string, err: unknown) => logger.error(`gatehouse: ${what} failed`, err);
+  const events = new Events(opts.hooks as HookTable, report);
+
+  const { users, tokens, sessionIndex } = stores(opts);
+  const { primary, others } = hashers(opts);
+  const passwords = new Passwords(primary, others, new HashingQueue(opts.hashing.concurrency, opts.hashing.maxQueue));
+  const policy = opts.password;
+  const { backend, timeoutMs } = opts.storage;
+  const limits = opts.rateLimits
+    ? new RateLimits(backend.kind === "redis" ? new RedisRateLimiter(backend.client, { keyPrefix: backend.keyPrefix, timeoutMs }) : new MemoryRateLimiter(), opts.rateLimits)
+    : undefined;
+  if (!limits) logger.warn("gatehouse: rateLimits is false: no rate limits and no lockout. Use this for load tests only.");
+  const serialize = (user: UserRecord) => toPublicUser(user, opts.serializeUser);
+  const csrf = new Csrf(opts.http.allowedOrigins);
+  const deps: StrategyDeps = { opts, users, events, csrf, serialize, sessionIndex };
+  const { strategy, accessTokens, sessions } = opts.mode === "jwt" ? jwtStrategy(opts.jwt, deps) : sessionStrategy(opts.session, deps);
+  const { requireUser, optionalUser } = userGuards(strategy, logger, opts.requireVerifiedEmail);
+
+  if (!opts.mailer) logger.warn("gatehouse: no mailer configured: verification and password-reset emails are not sent.");
+  const notifier = new Notifier(opts.mailer, {
+    appName: opts.mail.appName,
+    appUrl: opts.appUrl.href,
+    templates: opts.mail.templates,
+    locale: opts.mail.locale,
+    onError: (err, info) => {
+      logger.error(`gatehouse: could not send the ${info.template} email`, err);
+      safely("the onMailError hook", report, () => opts.hooks.onMailError?.(err, info));
+    },
+  });
+  const emailTokens = new EmailTokens({ tokens, users, now, limits });
+  const ttl = opts.mail.linkTtl;
+  const verification = new EmailVerification({ users, emailTokens, notifier, events, serialize, now, ttl: ttl.verifyEmail, limits, report });
+  const recovery = new Recovery({ users, emailTokens, passwords, policy, notifier, revoker: strategy, events, serialize, now, ttl: ttl.resetPassword, report, limits });
+  const account = new Account({ users, emailTokens, passwords, policy, notifier, revoker: strategy, events, serialize, now, changeEmailTtl: ttl.confirmEmailChange, limits });
+  const signIn = new SignIn({ users, passwords, policy, verification, events, serialize, now, limits, steps });
+  return {
+    opts,
+    users,
+    passwords,
+    signIn,
+    sessions,
+    account,
+    verification,
+    recovery,
+    strategy,
+    accessTokens,
+    csrf,
+    serialize,
+    body: jsonBody(opts.http.bodyLimit),
+    formOrJsonBody: formOrJsonBody(opts.http.bodyLimit),
+    requireUser,
+    optionalUser,
+    signedIn: requireUser({ verifiedEmail: false }),
+  };
+}
