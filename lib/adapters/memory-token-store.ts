@@ -1,6 +1,14 @@
 import type { TokenPurpose, TokenRecord, TokenStore } from "../ports/token-store.js";
 
-/** Single-use tokens in this process's memory (dev and tests). */
+/**
+ * Single-use tokens in this process's memory (dev and tests): nothing is shared between
+ * processes and a restart forgets every pending link.
+ *
+ * @example
+ * ```ts
+ * tokenStoreConformance("MemoryTokenStore", () => new MemoryTokenStore());
+ * ```
+ */
 export class MemoryTokenStore implements TokenStore {
   private readonly tokens = new Map<string, TokenRecord>();
 

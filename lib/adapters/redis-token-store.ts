@@ -15,6 +15,12 @@ return all`;
  * in the user's slot. Putting a token replaces the user's older one of that purpose; consuming is
  * a Lua script on that one key, so it is atomic and works on a Cluster. Only the token's SHA-256
  * is stored; the key expires with the token.
+ *
+ * @example
+ * ```ts
+ * // The default in Redis mode; build one yourself to share it with another service.
+ * authRouter({ redis, secret, appUrl, storage: { tokens: new RedisTokenStore(redis, { keyPrefix: "gh:" }) } });
+ * ```
  */
 export class RedisTokenStore implements TokenStore {
   private readonly prefix: string;

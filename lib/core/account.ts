@@ -1,30 +1,13 @@
+import type { CoreDeps } from "./deps.js";
 import { AuthError } from "../errors.js";
-import type { SessionRevoker } from "../ports/session-revoker.js";
-import type { UserStore } from "../ports/user-store.js";
-import type { PublicUser, RequestContext, UserRecord } from "../types.js";
+import type { RequestContext, UserRecord } from "../types.js";
 import { normalizeEmail } from "./email-address.js";
-import type { EmailTokens } from "./email-tokens.js";
-import type { Events } from "./events.js";
-import type { Notifier } from "./notifier.js";
-import type { Passwords } from "./passwords.js";
-import type { RateLimits } from "./rate-limits.js";
-import { checkPassword, type PasswordPolicy } from "./password-policy.js";
+import { checkPassword } from "./password-policy.js";
 
-export interface AccountDeps {
-  users: UserStore;
-  emailTokens: EmailTokens;
-  passwords: Passwords;
-  policy: PasswordPolicy;
-  notifier: Notifier;
-  revoker: SessionRevoker;
-  events: Events;
-  serialize: (user: UserRecord) => PublicUser;
-  now: () => number;
+export type AccountDeps = Pick<CoreDeps, "users" | "emailTokens" | "passwords" | "policy" | "notifier" | "revoker" | "events" | "serialize" | "now" | "limits"> & {
   /** Lifetime of an email-change link, seconds. */
   changeEmailTtl: number;
-  /** Rate limits and lockout; absent when switched off. */
-  limits: RateLimits | undefined;
-}
+};
 
 /** What a signed-in user does to their own account: change password or email, delete it. */
 export class Account {

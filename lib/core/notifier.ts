@@ -18,6 +18,9 @@ export interface NotifierSettings {
  * and the user can ask again. Without a mailer, nothing is sent.
  */
 export class Notifier {
+  /** Sends started and not yet finished (delivered or reported), for {@link Notifier.idle}. */
+  private readonly inFlight = new Set<Promise<void>>();
+
   constructor(
     private readonly mailer: Mailer | undefined,
     private readonly settings: NotifierSettings,
@@ -31,7 +34,7 @@ export class Notifier {
   send(template: TemplateName, to: string, ctx: Omit<TemplateContext, "appName" | "appUrl" | "locale">): void {
     const mailer = this.mailer;
     if (!mailer) return;
-    void (async () => {
+    const sending = (async () => {
       try {
         const full: TemplateContext = { ...ctx, appName: this.settings.appName, appUrl: this.settings.appUrl, locale: this.settings.locale(ctx.user) };
         const mail = this.settings.templates[template](full);
@@ -39,6 +42,16 @@ export class Notifier {
       } catch (err) {
         this.settings.onError(err, { template, to });
       }
-    })();
+    })().finally(() => this.inFlight.delete(sending));
+    this.inFlight.add(sending);
+  }
+
+  /**
+   * Resolves when every send started so far has finished: delivered, or its failure reported to
+   * `onError`. Sends started meanwhile are waited for too. It never rejects. Work that has not
+   * called {@link Notifier.send} yet (a token still being issued) is not waited for.
+   */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled(this.inFlight);
   }
 }

@@ -8,7 +8,7 @@ export interface PasswordPolicy {
 }
 
 /** Length in Unicode code points, as NIST 800-63B counts it (an emoji is one character). */
-export function codePoints(s: string): number {
+function codePoints(s: string): number {
   return [...s].length;
 }
 

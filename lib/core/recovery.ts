@@ -1,33 +1,14 @@
 import { randomBytes } from "node:crypto";
+import type { CoreDeps } from "./deps.js";
 import { AuthError } from "../errors.js";
-import type { SessionRevoker } from "../ports/session-revoker.js";
-import type { UserStore } from "../ports/user-store.js";
-import type { PublicUser, RequestContext, UserRecord } from "../types.js";
+import type { RequestContext, UserRecord } from "../types.js";
 import { normalizeEmail } from "./email-address.js";
-import type { EmailTokens } from "./email-tokens.js";
-import type { Events } from "./events.js";
-import type { Notifier } from "./notifier.js";
-import type { RateLimits } from "./rate-limits.js";
-import type { Passwords } from "./passwords.js";
-import { checkPassword, type PasswordPolicy } from "./password-policy.js";
+import { checkPassword } from "./password-policy.js";
 
-export interface RecoveryDeps {
-  users: UserStore;
-  emailTokens: EmailTokens;
-  passwords: Passwords;
-  policy: PasswordPolicy;
-  notifier: Notifier;
-  revoker: SessionRevoker;
-  events: Events;
-  serialize: (user: UserRecord) => PublicUser;
-  now: () => number;
+export type RecoveryDeps = Pick<CoreDeps, "users" | "emailTokens" | "passwords" | "policy" | "notifier" | "revoker" | "events" | "serialize" | "now" | "limits" | "report"> & {
   /** Lifetime of a reset link, seconds. */
   ttl: number;
-  /** Reports a failure of work done after the answer was sent. */
-  report: (what: string, err: unknown) => void;
-  /** Rate limits; absent when switched off. */
-  limits: RateLimits | undefined;
-}
+};
 
 /** Password reset by email: forgot-password, validate, reset. */
 export class Recovery {

@@ -1,11 +1,8 @@
+import type { CoreDeps } from "./deps.js";
 import { AuthError, isAuthError } from "../errors.js";
-import type { UserStore } from "../ports/user-store.js";
-import type { PublicUser, RequestContext, UserRecord } from "../types.js";
+import type { RequestContext, UserRecord } from "../types.js";
 import { normalizeEmail } from "./email-address.js";
-import type { Events } from "./events.js";
-import { checkPassword, type PasswordPolicy } from "./password-policy.js";
-import type { Passwords } from "./passwords.js";
-import type { RateLimits } from "./rate-limits.js";
+import { checkPassword } from "./password-policy.js";
 import type { EmailVerification } from "./verification.js";
 
 /**
@@ -25,19 +22,11 @@ export interface SignInStep {
 /** The outcome of a correct password: signed in, or a step still to pass. */
 export type SignInResult<T> = { status: "signed-in"; user: UserRecord; session: T } | { status: "pending"; challenge: Record<string, unknown> };
 
-export interface SignInDeps {
-  users: UserStore;
-  passwords: Passwords;
-  policy: PasswordPolicy;
+export type SignInDeps = Pick<CoreDeps, "users" | "passwords" | "policy" | "events" | "serialize" | "now" | "limits"> & {
   verification: EmailVerification;
-  events: Events;
-  serialize: (user: UserRecord) => PublicUser;
-  now: () => number;
-  /** Rate limits and lockout; absent when switched off. */
-  limits: RateLimits | undefined;
   /** Steps after the password, in order (none by default). */
   steps: readonly SignInStep[];
-}
+};
 
 /** Registration and sign-in: the rules, free of any framework. */
 export class SignIn {

@@ -1,25 +1,11 @@
+import type { CoreDeps } from "./deps.js";
 import { AuthError } from "../errors.js";
-import type { UserStore } from "../ports/user-store.js";
-import type { PublicUser, RequestContext, UserRecord } from "../types.js";
-import type { EmailTokens } from "./email-tokens.js";
-import type { Events } from "./events.js";
-import type { Notifier } from "./notifier.js";
-import type { RateLimits } from "./rate-limits.js";
+import type { RequestContext, UserRecord } from "../types.js";
 
-export interface EmailVerificationDeps {
-  users: UserStore;
-  emailTokens: EmailTokens;
-  notifier: Notifier;
-  events: Events;
-  serialize: (user: UserRecord) => PublicUser;
-  now: () => number;
+export type EmailVerificationDeps = Pick<CoreDeps, "users" | "emailTokens" | "notifier" | "events" | "serialize" | "now" | "limits" | "report"> & {
   /** Lifetime of a verification link, seconds. */
   ttl: number;
-  /** Rate limits; absent when switched off. */
-  limits: RateLimits | undefined;
-  /** Reports a failure of work done after the answer was sent. */
-  report: (what: string, err: unknown) => void;
-}
+};
 
 /** Email verification: a single-use link to the stored address, bound to that address. */
 export class EmailVerification {

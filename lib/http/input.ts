@@ -69,7 +69,7 @@ export function emailField(field = "email"): ValidationChain {
 }
 
 /** A password as typed: a string of bounded size (the policy itself is checked in core). */
-export function passwordField(field = "password", maxChars = 4096): ValidationChain {
+function passwordField(field = "password", maxChars = 4096): ValidationChain {
   return requiredString(field)
     .isLength({ min: 1 })
     .withMessage(m("REQUIRED", `${field} is required.`))
@@ -79,12 +79,12 @@ export function passwordField(field = "password", maxChars = 4096): ValidationCh
 }
 
 /** A token from an email link: one string of bounded length (its shape is checked in core). */
-export function tokenField(field = "token"): ValidationChain {
+function tokenField(field = "token"): ValidationChain {
   return requiredString(field).isLength({ min: 1, max: 256 }).withMessage(m("INVALID_LENGTH", `${field} must have 1 to 256 characters.`));
 }
 
 /** `grant_type` of `POST /token`: absent, or `password`. */
-export function grantTypeField(): ValidationChain {
+function grantTypeField(): ValidationChain {
   return body("grant_type")
     .optional()
     .custom((v) => v === "password")
@@ -92,7 +92,7 @@ export function grantTypeField(): ValidationChain {
 }
 
 /** An optional display name: a string of 1 to 100 characters without control characters, or null. */
-export function nameField(field = "name"): ValidationChain {
+function nameField(field = "name"): ValidationChain {
   return body(field)
     .optional({ values: "null" })
     .custom((v) => typeof v === "string")

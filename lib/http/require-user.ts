@@ -25,7 +25,15 @@ export interface RequireUserOptions {
 
 /**
  * `requireUser` is a middleware (`app.get(path, auth.requireUser, handler)`) and, called with
- * options, makes one (`auth.requireUser({ verifiedEmail: true })`).
+ * options, makes one (`auth.requireUser({ verifiedEmail: true })`). It answers 401
+ * `UNAUTHENTICATED` without a live session or access token, 403 on a CSRF failure or an
+ * unverified email where one is required, 503 when a store is down; otherwise it sets `req.user`.
+ *
+ * @example
+ * ```ts
+ * app.get("/api/profile", auth.requireUser, (req, res) => res.json({ user: req.user }));
+ * app.post("/api/billing", auth.requireUser({ verifiedEmail: true }), billingHandler);
+ * ```
  */
 export interface RequireUser extends RequestHandler {
   (options: RequireUserOptions): RequestHandler;

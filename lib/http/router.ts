@@ -27,8 +27,20 @@ export interface AuthRouter extends Router {
 }
 
 /**
- * Creates the authentication router: `app.use("/auth", authRouter({ redis, secret, appUrl }))`.
- * Throws a `TypeError` at once when the options are wrong.
+ * Creates the authentication router. Mount it once; protect your own routes with its guards.
+ * Throws a `TypeError` at once, with a message that says how to fix it, when the options are wrong.
+ *
+ * @example
+ * ```ts
+ * const auth = authRouter({
+ *   redis: new Redis(process.env.REDIS_URL, { enableOfflineQueue: false }),
+ *   secret: process.env.AUTH_SECRET!,
+ *   appUrl: "https://app.example.com",
+ *   mailer: nodemailer.createTransport(process.env.SMTP_URL),
+ * });
+ * app.use("/auth", auth);
+ * app.get("/api/profile", auth.requireUser, (req, res) => res.json({ user: req.user }));
+ * ```
  */
 export function authRouter(options: AuthOptions): AuthRouter {
   const opts = resolveOptions(options);
