@@ -38,7 +38,7 @@ describe("email templates", () => {
       { appName: "App", appUrl: "https://app.test/", templates: DEFAULT_TEMPLATES, locale: () => undefined, onError: (_e, info) => reported.push(info.template) },
     );
     expect(() => notifier.send("verifyEmail", "ada@example.com", { user: ctx().user, link: "x" })).to.not.throw();
-    await new Promise((r) => setTimeout(r, 10));
+    await notifier.idle();
     expect(reported).to.deep.equal(["verifyEmail"]);
   });
 });
