@@ -3,51 +3,14 @@ import request from "supertest";
 import type { Redis } from "ioredis";
 import { authRouter, type AuthRouter } from "../../lib/index.js";
 import type { AuthOptions } from "../../lib/options.js";
-import type { PasswordHasher } from "../../lib/ports/password-hasher.js";
-import { Argon2Hasher } from "../../lib/adapters/argon2-hasher.js";
+import { Clock, CountingHasher, PASSWORD } from "./core.js";
 import { testRedis, type TestRedis } from "./redis.js";
+
+export { Clock, CountingHasher, fastHasher, PASSWORD } from "./core.js";
 
 export const SECRET = "test-secret-that-is-long-enough-0123456789";
 export const APP_URL = "http://app.test";
 export const ORIGIN = "http://app.test";
-
-/** argon2id with small parameters: the specs need correctness, not cost. */
-export function fastHasher(): Argon2Hasher {
-  return new Argon2Hasher({ memoryCost: 1024, timeCost: 1, parallelism: 1 });
-}
-
-/** Counts hash and verify calls of the wrapped hasher (timing parity is checked by counting). */
-export class CountingHasher implements PasswordHasher {
-  hashes = 0;
-  verifies = 0;
-  constructor(private readonly inner: PasswordHasher = fastHasher()) {}
-  get name() {
-    return this.inner.name;
-  }
-  hash(p: string) {
-    this.hashes++;
-    return this.inner.hash(p);
-  }
-  verify(h: string, p: string) {
-    this.verifies++;
-    return this.inner.verify(h, p);
-  }
-  recognizes(h: string) {
-    return this.inner.recognizes(h);
-  }
-  needsRehash(h: string) {
-    return this.inner.needsRehash(h);
-  }
-}
-
-/** A clock the specs move by hand. */
-export class Clock {
-  constructor(public t = Date.UTC(2026, 0, 1)) {}
-  now = () => this.t;
-  advance(seconds: number) {
-    this.t += seconds * 1000;
-  }
-}
 
 export interface TestApp {
   app: Express;
@@ -92,8 +55,6 @@ export async function makeApp(overrides: Partial<AuthOptions> = {}, setup?: (app
   app.get("/api/maybe", auth.optionalUser, (req, res) => res.json({ user: req.user ?? null }));
   return { app, auth, redis, prefix, clock, hasher };
 }
-
-export const PASSWORD = "correct horse battery staple";
 
 /** Registers a user through the API and returns its email. */
 export async function register(app: Express, email = `u${Math.random().toString(36).slice(2)}@example.com`, password = PASSWORD) {
