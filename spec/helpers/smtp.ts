@@ -2,6 +2,7 @@ import { SMTPServer } from "smtp-server";
 import { simpleParser, type ParsedMail } from "mailparser";
 import nodemailer from "nodemailer";
 import type { AddressInfo } from "node:net";
+import type { MailTransport } from "../../lib/options.js";
 
 /** A received email, parsed the way a mail client would. */
 export interface ReceivedMail {
@@ -20,6 +21,7 @@ export class TestSmtp {
   readonly inbox: ReceivedMail[] = [];
   private server: SMTPServer | undefined;
   private waiters: (() => void)[] = [];
+  private readonly sending = new Set<Promise<unknown>>();
   port = 0;
 
   async start(): Promise<this> {
@@ -52,9 +54,33 @@ export class TestSmtp {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
-  /** A nodemailer transport that delivers here. */
-  transport() {
-    return nodemailer.createTransport({ host: "127.0.0.1", port: this.port, secure: false, ignoreTLS: true });
+  /**
+   * A nodemailer transport that delivers here, wrapped so that {@link TestSmtp.idle} knows which
+   * sends are still under way (the library adds `from` and calls `sendMail`, as with any transport).
+   */
+  transport(): MailTransport {
+    const inner = nodemailer.createTransport({ host: "127.0.0.1", port: this.port, secure: false, ignoreTLS: true });
+    return {
+      sendMail: (mail) => {
+        const sent = inner.sendMail(mail);
+        const tracked = sent.then(
+          () => undefined,
+          () => undefined,
+        );
+        this.sending.add(tracked);
+        void tracked.then(() => this.sending.delete(tracked));
+        return sent;
+      },
+    };
+  }
+
+  /**
+   * Resolves when every mail handed to a {@link TestSmtp.transport} so far has been accepted
+   * (it is in the inbox then) or refused. A mail the app has not started to send yet (one sent
+   * after a token is issued in the background) is not waited for.
+   */
+  async idle(): Promise<void> {
+    while (this.sending.size > 0) await Promise.all(this.sending);
   }
 
   /** Waits for the next email to `to` (matching `subject` if given) that arrived after `since` emails. */
@@ -88,7 +114,10 @@ export function linkIn(mail: ReceivedMail): URL {
   return new URL(m[0]);
 }
 
-/** Waits a little for background mail that should NOT arrive. */
+/**
+ * Waits a little for background mail that should NOT arrive, where the send would start after
+ * the answer (behind a token issued in the background), so {@link TestSmtp.idle} cannot see it.
+ */
 export async function settle(ms = 300): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
 }

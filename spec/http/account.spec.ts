@@ -134,7 +134,7 @@ for (const mode of MODES) {
         expect(free.status).to.equal(202);
         expect(taken.text).to.equal(free.text);
         await smtp.waitFor(at("free-one"), { since });
-        await settle();
+        await smtp.idle();
         expect(smtp.inbox.slice(since).filter((m) => m.to.includes(at("already-taken")))).to.have.length(0);
       });
 

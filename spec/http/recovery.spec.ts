@@ -89,7 +89,7 @@ for (const mode of MODES) {
         const res = await request(t.app).post("/auth/forgot-password").send({ email });
         expect(res.status, JSON.stringify(email)).to.equal(422);
       }
-      await settle();
+      await smtp.idle();
       expect(smtp.inbox.slice(since)).to.have.length(0);
     });
 
