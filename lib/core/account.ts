@@ -3,8 +3,10 @@ import { AuthError } from "../errors.js";
 import type { RequestContext, UserRecord } from "../types.js";
 import { normalizeEmail } from "./email-address.js";
 import { checkPassword } from "./password-policy.js";
+import type { PasswordProof } from "./password-proof.js";
 
 export type AccountDeps = Pick<CoreDeps, "users" | "emailTokens" | "passwords" | "policy" | "notifier" | "revoker" | "events" | "serialize" | "now" | "limits"> & {
+  proof: PasswordProof;
   /** Lifetime of an email-change link, seconds. */
   changeEmailTtl: number;
 };
@@ -24,11 +26,10 @@ export class Account {
    * Re-authentication for sensitive changes: `INVALID_PASSWORD` when the password is wrong. It
    * counts like a login attempt, so a stolen session cannot brute-force the password.
    */
-  private async confirmPassword(user: UserRecord, password: string, ctx: RequestContext): Promise<void> {
-    await this.deps.limits?.beforePasswordCheck(user.email, ctx.ip);
-    const { ok } = await this.deps.passwords.verify(user.passwordHash, password);
-    if (!ok) throw new AuthError("INVALID_PASSWORD");
-    await this.deps.limits?.passwordCheckSucceeded(user.email, ctx.ip);
+  private async confirmPassword(user: UserRecord, password: string, ctx: RequestContext): Promise<UserRecord> {
+    const proven = await this.deps.proof.prove(user.email, password, ctx, async () => user);
+    if (!proven) throw new AuthError("INVALID_PASSWORD");
+    return proven;
   }
 
   /**

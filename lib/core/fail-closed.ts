@@ -22,12 +22,13 @@ export function failClosed<T extends object>(port: T, name: string, timeoutMs: n
         } catch (err) {
           throw unavailable(method, err);
         }
-        if (!(result instanceof Promise)) return result;
+        // Any thenable counts: a store may hand back its driver's own promise type.
+        if (typeof (result as { then?: unknown } | null)?.then !== "function") return result;
         let timer: NodeJS.Timeout | undefined;
         const deadline = new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
         });
-        return Promise.race([result, deadline]).then(
+        return Promise.race([Promise.resolve(result), deadline]).then(
           (v) => {
             clearTimeout(timer);
             return v;

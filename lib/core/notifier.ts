@@ -40,7 +40,11 @@ export class Notifier {
         const mail = this.settings.templates[template](full);
         await mailer.send({ to, ...mail });
       } catch (err) {
-        this.settings.onError(err, { template, to });
+        try {
+          this.settings.onError(err, { template, to });
+        } catch {
+          // The reporter itself failed: there is nobody left to tell, and the request is long answered.
+        }
       }
     })().finally(() => this.inFlight.delete(sending));
     this.inFlight.add(sending);

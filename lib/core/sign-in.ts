@@ -1,9 +1,10 @@
 import type { CoreDeps } from "./deps.js";
-import { AuthError, isAuthError } from "../errors.js";
+import { AuthError } from "../errors.js";
 import type { RequestContext, UserRecord } from "../types.js";
 import { normalizeEmail } from "./email-address.js";
 import { checkPassword } from "./password-policy.js";
 import type { EmailVerification } from "./verification.js";
+import type { PasswordProof } from "./password-proof.js";
 
 /**
  * Starts what a sign-in hands out (a server-side session, or a token pair) and resolves the
@@ -24,6 +25,7 @@ export type SignInResult<T> = { status: "signed-in"; user: UserRecord; session: 
 
 export type SignInDeps = Pick<CoreDeps, "users" | "passwords" | "policy" | "events" | "serialize" | "now" | "limits"> & {
   verification: EmailVerification;
+  proof: PasswordProof;
   /** Steps after the password, in order (none by default). */
   steps: readonly SignInStep[];
 };
@@ -87,23 +89,9 @@ export class SignIn {
    * counters are keyed by the normalized email whether or not an account has it.
    */
   private async authenticate(email: string, password: string, ctx: RequestContext): Promise<UserRecord> {
-    try {
-      await this.deps.limits?.beforePasswordCheck(email, ctx.ip);
-      const user = await this.deps.users.findByEmail(email);
-      if (!user) {
-        // Unknown email: verify against a dummy hash so the answer takes as long as a wrong password.
-        await this.deps.passwords.verifyDummy(password);
-        throw new AuthError("INVALID_CREDENTIALS");
-      }
-      const result = await this.deps.passwords.verify(user.passwordHash, password);
-      if (!result.ok) throw new AuthError("INVALID_CREDENTIALS");
-      await this.deps.limits?.passwordCheckSucceeded(email, ctx.ip);
-      if (!result.upgradedHash) return user;
-      // Parameters moved on (or the hash is bcrypt while argon2 is available): store the upgrade.
-      return (await this.deps.users.update(user.id, { passwordHash: result.upgradedHash, updatedAt: this.deps.now() })) ?? user;
-    } catch (err) {
-      if (isAuthError(err, "INVALID_CREDENTIALS")) this.deps.events.emit("onLoginFailed", ctx, { email });
-      throw err;
-    }
+    const user = await this.deps.proof.prove(email, password, ctx, () => this.deps.users.findByEmail(email));
+    if (user) return user;
+    this.deps.events.emit("onLoginFailed", ctx, { email });
+    throw new AuthError("INVALID_CREDENTIALS");
   }
 }

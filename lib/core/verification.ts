@@ -26,6 +26,8 @@ export class EmailVerification {
     const user = await this.deps.users.findById(userId);
     if (!user) throw new AuthError("UNAUTHENTICATED");
     if (user.emailVerified) throw new AuthError("EMAIL_ALREADY_VERIFIED");
+    // Without a mailer there is nothing to send: no token, and the user's resend budget is kept.
+    if (!this.deps.notifier.enabled) return;
     await this.deps.limits?.beforeVerifyEmailRequest(user.id, ctx.ip);
     await this.send(user, link);
   }

@@ -14,6 +14,7 @@ import { failClosed } from "../core/fail-closed.js";
 import { HashingQueue } from "../core/hashing-queue.js";
 import { Notifier } from "../core/notifier.js";
 import { Passwords } from "../core/passwords.js";
+import { PasswordProof } from "../core/password-proof.js";
 import { toPublicUser } from "../core/public-user.js";
 import { RateLimits } from "../core/rate-limits.js";
 import { Recovery } from "../core/recovery.js";
@@ -177,11 +178,12 @@ export function createServices(opts: ResolvedOptions, steps: readonly SignInStep
     },
   });
   const emailTokens = new EmailTokens({ tokens, users, now, limits });
+  const proof = new PasswordProof({ users, passwords, limits, now });
   const ttl = opts.mail.linkTtl;
   const verification = new EmailVerification({ users, emailTokens, notifier, events, serialize, now, ttl: ttl.verifyEmail, limits, report });
   const recovery = new Recovery({ users, emailTokens, passwords, policy, notifier, revoker: strategy, events, serialize, now, ttl: ttl.resetPassword, report, limits });
-  const account = new Account({ users, emailTokens, passwords, policy, notifier, revoker: strategy, events, serialize, now, changeEmailTtl: ttl.confirmEmailChange, limits });
-  const signIn = new SignIn({ users, passwords, policy, verification, events, serialize, now, limits, steps });
+  const account = new Account({ users, emailTokens, passwords, proof, policy, notifier, revoker: strategy, events, serialize, now, changeEmailTtl: ttl.confirmEmailChange, limits });
+  const signIn = new SignIn({ users, passwords, proof, policy, verification, events, serialize, now, limits, steps });
   return {
     opts,
     users,

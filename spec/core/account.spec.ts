@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { sha256 } from "../../lib/core/email-tokens.js";
+import { Argon2Hasher } from "../../lib/adapters/argon2-hasher.js";
 import type { TokenPurpose } from "../../lib/ports/token-store.js";
 import type { UserRecord } from "../../lib/types.js";
 import { buildCore, CTX, link, NEW_PASSWORD, PASSWORD, rejection, tokenIn, type Core } from "../helpers/core.js";
@@ -74,6 +75,15 @@ describe("Account", () => {
       await c.account.requestEmailChange(u.id, PASSWORD, newEmail, link, CTX);
       return tokenIn(await c.mailer.next(newEmail.trim().toLowerCase(), { since }));
     }
+
+    it("re-authentication upgrades a hash made with older parameters, as a login does", async () => {
+      const weaker = new Argon2Hasher({ memoryCost: 512, timeCost: 1, parallelism: 1 });
+      const old = (await c.users.update(user.id, { passwordHash: await weaker.hash(PASSWORD), updatedAt: c.now() }))!;
+      await c.account.requestEmailChange(old.id, PASSWORD, "elsewhere@example.com", link, CTX);
+      const stored = (await c.users.findById(user.id))!;
+      expect(stored.passwordHash).to.not.equal(old.passwordHash);
+      expect(c.hasher.needsRehash(stored.passwordHash)).to.equal(false);
+    });
 
     it("mails a link to the new (normalized) address and a notice to the old; the link moves and verifies the address", async () => {
       const token = await requestChange(user, " New@Example.com");

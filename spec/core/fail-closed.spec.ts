@@ -86,4 +86,10 @@ describe("failClosed", () => {
     expectUnavailable(err, "findByEmail");
     expect(c.firedNames(), "an outage is not a failed login").to.deep.equal([]);
   });
+
+  it("guards a driver's own thenable too (not only native promises): a hanging one is a 503 at the deadline", async () => {
+    const hanging = { then: () => {} };
+    const err = await rejection(failClosed(brokenStore(() => hanging), "storage.users", DEADLINE).findById("u"));
+    expectUnavailable(err, "findById");
+  });
 });

@@ -83,6 +83,9 @@ describe("EmailVerification", () => {
     verification.sendInBackground(user, link);
     await drain();
     expect(tokens.calls).to.deep.equal({});
+    // A resend has nothing to send either: no token, and the user's resend budget is kept.
+    await verification.resend(user.id, link, CTX);
+    expect(tokens.calls).to.deep.equal({});
   });
 
   it("reports a link it could not issue in the background", async () => {

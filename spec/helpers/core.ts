@@ -1,3 +1,4 @@
+import { PasswordProof } from "../../lib/core/password-proof.js";
 import { Argon2Hasher } from "../../lib/adapters/argon2-hasher.js";
 import { MemoryRateLimiter } from "../../lib/adapters/memory-rate-limiter.js";
 import { MemoryRefreshStore } from "../../lib/adapters/memory-refresh-store.js";
@@ -189,10 +190,11 @@ export function buildCore(o: CoreOptions = {}) {
   const revoker = new RecordingRevoker();
   const serialize = (user: UserRecord) => toPublicUser(user);
   const emailTokens = new EmailTokens({ tokens, users, now, limits });
+  const proof = new PasswordProof({ users, passwords, limits, now });
   const verification = new EmailVerification({ users, emailTokens, notifier, events, serialize, now, ttl: 24 * 3600, limits, report });
   const recovery = new Recovery({ users, emailTokens, passwords, policy: POLICY, notifier, revoker, events, serialize, now, ttl: 3600, report, limits });
-  const account = new Account({ users, emailTokens, passwords, policy: POLICY, notifier, revoker, events, serialize, now, changeEmailTtl: 3600, limits });
-  const signIn = new SignIn({ users, passwords, policy: POLICY, verification, events, serialize, now, limits, steps: o.steps ?? [] });
+  const account = new Account({ users, emailTokens, passwords, proof, policy: POLICY, notifier, revoker, events, serialize, now, changeEmailTtl: 3600, limits });
+  const signIn = new SignIn({ users, passwords, proof, policy: POLICY, verification, events, serialize, now, limits, steps: o.steps ?? [] });
   const sessions = new Sessions({ users, events, serialize, now, timeouts: o.timeouts ?? { idleTimeout: 1800, absoluteTimeout: 86400, touchAfter: 60 } });
   const refreshTokens = new RefreshTokens({ store: refreshStore, users, events, serialize, now, ttl: 30 * 86400, grace: 10 });
 

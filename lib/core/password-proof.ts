@@ -1,0 +1,36 @@
+import type { CoreDeps } from "./deps.js";
+import type { RequestContext, UserRecord } from "../types.js";
+
+export type PasswordProofDeps = Pick<CoreDeps, "users" | "passwords" | "limits" | "now">;
+
+/**
+ * The one check of "this client knows the password", for sign-in and for the re-authentication
+ * of sensitive changes (a wrong current password is a failed login): the attempt counts against
+ * the login buckets before the hash is checked, exactly one hash verification runs whether or
+ * not the account exists, a success hands the attempt back, and a hash made with older
+ * parameters is upgraded.
+ */
+export class PasswordProof {
+  constructor(private readonly deps: PasswordProofDeps) {}
+
+  /**
+   * The user, possibly with an upgraded hash, when `password` is theirs; null otherwise.
+   * `find` looks the account up once the attempt is counted. Throws `TOO_MANY_REQUESTS` while
+   * the account is locked for this client, whatever the password.
+   */
+  async prove(email: string, password: string, ctx: RequestContext, find: () => Promise<UserRecord | null>): Promise<UserRecord | null> {
+    await this.deps.limits?.beforePasswordCheck(email, ctx.ip);
+    const user = await find();
+    if (!user) {
+      // Unknown email: verify against a dummy hash so the answer takes as long as a wrong password.
+      await this.deps.passwords.verifyDummy(password);
+      return null;
+    }
+    const result = await this.deps.passwords.verify(user.passwordHash, password);
+    if (!result.ok) return null;
+    await this.deps.limits?.passwordCheckSucceeded(email, ctx.ip);
+    if (!result.upgradedHash) return user;
+    // Parameters moved on (or the hash is bcrypt while argon2 is available): store the upgrade.
+    return (await this.deps.users.update(user.id, { passwordHash: result.upgradedHash, updatedAt: this.deps.now() })) ?? user;
+  }
+}
