@@ -1,4 +1,5 @@
-import type { Cluster, Redis } from "ioredis";
+import { createHash } from "node:crypto";
+import type { ChainableCommander, Cluster, Redis } from "ioredis";
 import { AuthError } from "../errors.js";
 
 /** A standalone ioredis client or an ioredis Cluster: every Redis adapter accepts either. */
@@ -37,8 +38,66 @@ function unavailable(cause: unknown): AuthError {
   return new AuthError("SERVICE_UNAVAILABLE", { retryAfter: 1, cause });
 }
 
-/** Runs a Lua script on `keys` (all of one hash tag, for a Cluster) with string arguments. */
-export function evalScript(redis: RedisClient, script: string, keys: string[], args: string[]): Promise<unknown> {
-  const run = redis.eval.bind(redis) as (script: string, numKeys: number, ...rest: string[]) => Promise<unknown>;
-  return run(script, keys.length, ...keys, ...args);
+/** A Lua script and its SHA1, the name Redis caches it under. */
+export interface LuaScript {
+  readonly source: string;
+  readonly sha: string;
+}
+
+/** Declares a Lua script once, at module load: its SHA1 is computed here, never per call. */
+export function lua(source: string): LuaScript {
+  return Object.freeze({ source, sha: createHash("sha1").update(source).digest("hex") });
+}
+
+/**
+ * The one way the Redis adapters talk to Redis: every command, script and transaction under the
+ * same per-call deadline ({@link redisCall}).
+ */
+export class RedisCalls {
+  constructor(
+    readonly redis: RedisClient,
+    readonly timeoutMs: number,
+  ) {}
+
+  /** One command (or any pending operation) under the deadline. */
+  call<T>(op: Promise<T>): Promise<T> {
+    return redisCall(op, this.timeoutMs);
+  }
+
+  /**
+   * Runs `script` by its SHA1 (EVALSHA: the body is not sent again on every call) and, when
+   * this Redis has not cached it yet (NOSCRIPT: first use, a restart, a failover, SCRIPT FLUSH),
+   * once in full with EVAL, which caches it. Both route by the first key on a Cluster; every
+   * script here touches keys of one hash slot. One deadline covers both attempts.
+   */
+  script(script: LuaScript, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    const run = async (): Promise<unknown> => {
+      try {
+        return await this.redis.evalsha(script.sha, keys.length, ...keys, ...args);
+      } catch (err) {
+        if (!(err instanceof Error && err.message.startsWith("NOSCRIPT"))) throw err;
+        return await this.redis.eval(script.source, keys.length, ...keys, ...args);
+      }
+    };
+    return this.call(run());
+  }
+
+  /**
+   * Sends the commands `build` queues as one MULTI/EXEC (one round trip; on a Cluster all keys
+   * must share a slot) and resolves with their replies. Fails when the transaction or any
+   * command in it failed: a write that half happened is an error, never a success.
+   *
+   * @param what - What the transaction does, for the error message.
+   */
+  async multi(what: string, build: (tx: ChainableCommander) => ChainableCommander): Promise<unknown[]> {
+    const done = build(this.redis.multi())
+      .exec()
+      .then((result) => {
+        if (!result) throw new Error(`${what}: transaction aborted`);
+        const failed = result.find(([err]) => err);
+        if (failed) throw new Error(`${what} failed`, { cause: failed[0] });
+        return result.map(([, reply]) => reply);
+      });
+    return this.call(done);
+  }
 }

@@ -2,6 +2,7 @@ import { RedisStore } from "connect-redis";
 import type { SessionData } from "express-session";
 import type { SessionMeta } from "../types.js";
 import { redisCall, type RedisClient } from "./redis-call.js";
+import { resolveRedisOptions, type RedisAdapterOptions } from "./redis-keys.js";
 
 type Callback = (err?: unknown, data?: unknown) => void;
 type WithMeta = SessionData & { gh?: SessionMeta };
@@ -13,17 +14,22 @@ type WithMeta = SessionData & { gh?: SessionMeta };
  *   drifted by `touchAfter`, so a protected request costs one GET instead of GET + EXPIRE;
  * - a signed-in session that was stored once is only ever overwritten (`SET ... XX`), never
  *   re-created: a slow request that ends after logout or revocation cannot resurrect it.
- * Keys: `<prefix>sess:<sessionId>`, one key per command.
+ * Keys: `<keyPrefix>sess:<sessionId>` (redis-keys.ts), one key per command.
  */
 export class RedisSessionStore extends RedisStore {
   private readonly redis: RedisClient;
   private readonly timeoutMs: number;
   private readonly ttlOf: (sess: SessionData) => number;
 
-  constructor(redis: RedisClient, options: { prefix: string; ttl: (sess: SessionData) => number; timeoutMs: number }) {
-    const t = options.timeoutMs;
+  /**
+   * @param options - `keyPrefix` and `timeoutMs` (see {@link RedisAdapterOptions}), and `ttl`:
+   *   the seconds a session may still live, from its data.
+   * @throws TypeError on an invalid option.
+   */
+  constructor(redis: RedisClient, options: RedisAdapterOptions & { ttl: (sess: SessionData) => number }) {
+    const { keys, timeoutMs: t } = resolveRedisOptions("RedisSessionStore", options);
     super({
-      prefix: options.prefix,
+      prefix: keys.sessionPrefix,
       ttl: options.ttl,
       disableTouch: true,
       client: {

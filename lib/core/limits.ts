@@ -220,10 +220,11 @@ export class Limits {
    * account's ceiling and lock the owner out everywhere.
    */
   private async attempt(hits: readonly (readonly [Limit, string])[]): Promise<void> {
-    const states = await Promise.all(hits.map(([limit, key]) => this.limiter.hit(limit, key)));
+    // One step for all buckets (one Redis script on a single Redis): refused buckets count the
+    // hit, the others are left untouched.
+    const states = await this.limiter.hitAll(hits.map(([limit, key]) => ({ limit, key })));
     const refused = states.filter((state) => state.blocked);
     if (refused.length === 0) return;
-    await Promise.all(hits.filter((_, i) => !states[i]!.blocked).map(([limit, key]) => this.limiter.refund(limit, key)));
     throw new AuthError("TOO_MANY_REQUESTS", { retryAfter: Math.max(...refused.map((state) => state.retryAfter)) });
   }
 }

@@ -113,7 +113,7 @@ function createStrategy(
     opts.sessionIndex ??
     (redis ? new RedisSessionIndex(redis, { keyPrefix, timeoutMs, ttlSeconds: opts.session.absoluteTimeout }) : new MemorySessionIndex());
   const ttl = (sess: session.SessionData) => sessionTtl(sess.gh, opts.now(), opts.session);
-  const store = redis ? new RedisSessionStore(redis, { prefix: `${keyPrefix}sess:`, ttl, timeoutMs }) : new session.MemoryStore();
+  const store = redis ? new RedisSessionStore(redis, { keyPrefix, ttl, timeoutMs }) : new session.MemoryStore();
   return { strategy: new SessionStrategy({ opts, store, users, index, csrf, serialize }), accessTokens: undefined };
 }
 

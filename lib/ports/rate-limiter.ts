@@ -58,6 +58,14 @@ export interface LimitState {
   retryAfter: number;
 }
 
+/** One counter and key of {@link RateLimiter.hitAll}. */
+export interface LimitHit {
+  limit: Limit;
+  key: string;
+  /** @default 1 */
+  points?: number;
+}
+
 /**
  * Counts hits per key in fixed windows, shared by every instance of the app. Gatehouse ships
  * `RedisRateLimiter` and `MemoryRateLimiter` (one process only, for tests and development).
@@ -74,6 +82,13 @@ export interface LimitState {
 export interface RateLimiter {
   /** Counts `points` hits (default 1) on `key`; resolves whether this hit was refused. */
   hit(limit: Limit, key: string, points?: number): Promise<LimitState>;
+  /**
+   * Counts one attempt on several counters, all or none: when every counter allows it, each
+   * counts it; when any refuses it, only the refusing counters count it (and block), the others
+   * are left as they were, so a client hammering one locked counter cannot fill the others.
+   * Resolves each counter's state, in the order of `hits` (`blocked` on the refusing ones).
+   */
+  hitAll(hits: readonly LimitHit[]): Promise<LimitState[]>;
   /** Hands back `points` (default 1) counted by an earlier allowed `hit`, e.g. after a success. */
   refund(limit: Limit, key: string, points?: number): Promise<void>;
   /** Where `key` stands, without counting. */
