@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
-import type { Limit, LimitHit, LimitState, RateLimiter } from "../ports/rate-limiter.js";
+import type { Limit, LimitHit, LimitRefund, LimitState, RateLimiter } from "../ports/rate-limiter.js";
 
 /**
  * The part of `RedisRateLimiter` and `MemoryRateLimiter` that does not depend on the store: one
@@ -48,6 +48,10 @@ export abstract class FlexibleRateLimiter implements RateLimiter {
 
   async refund(limit: Limit, key: string, points = 1): Promise<void> {
     await this.guard(this.limiter(limit).reward(hashKey(key), points));
+  }
+
+  async refundAll(refunds: readonly LimitRefund[]): Promise<void> {
+    await Promise.all(refunds.map(({ limit, key, points, clear }) => (clear ? this.clear(limit, key) : this.refund(limit, key, points))));
   }
 
   async check(limit: Limit, key: string): Promise<LimitState> {

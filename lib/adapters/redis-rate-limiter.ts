@@ -1,5 +1,5 @@
 import { RateLimiterRedis, type RateLimiterAbstract } from "rate-limiter-flexible";
-import type { Limit, LimitHit, LimitState } from "../ports/rate-limiter.js";
+import type { Limit, LimitHit, LimitRefund, LimitState } from "../ports/rate-limiter.js";
 import { blockedState, FlexibleRateLimiter, hashKey, readable, seconds } from "./flexible-rate-limiter.js";
 import { lua, RedisCalls, type RedisClient } from "./redis-call.js";
 import { resolveRedisOptions, type RedisAdapterOptions, type RedisKeys } from "./redis-keys.js";
@@ -51,12 +51,29 @@ end
 return out`);
 
 /**
+ * Hands points back on several counters, or clears them, in one step. KEYS: the counters; ARGV:
+ * two per key, `cost, duration` (seconds), `cost` = "clear" to delete the count. A refund is
+ * rate-limiter-flexible's reward: `SET 0 EX duration NX` + `INCRBY -cost`.
+ */
+const REFUND_ALL = lua(`
+for i = 1, #KEYS do
+  local cost, duration = ARGV[(i - 1) * 2 + 1], ARGV[(i - 1) * 2 + 2]
+  if cost == 'clear' then
+    redis.call('DEL', KEYS[i])
+  else
+    redis.call('SET', KEYS[i], 0, 'EX', duration, 'NX')
+    redis.call('INCRBY', KEYS[i], -tonumber(cost))
+  end
+end
+return #KEYS`);
+
+/**
  * Rate limits in Redis, shared by every instance of the app, on rate-limiter-flexible's
  * `RateLimiterRedis`. One STRING per counter and key, `<prefix>rl:<name>:<sha256(key)>`
  * (redis-keys.ts), that expires with its window or block. A hit is one Lua script (SET NX EX +
  * INCRBY + PTTL) on that one key, so it is atomic and works on a Cluster without hash tags;
- * every other command touches one key too. `hitAll` (a login's three buckets) is one script
- * over its keys on a single Redis; on a Cluster, where the keys sit in different slots, it is
+ * every other command touches one key too. `hitAll` and `refundAll` (a login's three buckets)
+ * are one script each over their keys on a single Redis; on a Cluster, where the keys sit in different slots, it is
  * one hit per key at once and a refund when any refused.
  *
  * Fails closed: every call runs under the per-call deadline, so a stopped or paused Redis rejects with
@@ -97,6 +114,14 @@ export class RedisRateLimiter extends FlexibleRateLimiter {
       if (consumed > limit.points) return blockedState(limit, ttl);
       return { blocked: false, remaining: Math.max(0, limit.points - consumed), retryAfter: consumed > 0 ? seconds(ttl) : 0 };
     });
+  }
+
+  override async refundAll(refunds: readonly LimitRefund[]): Promise<void> {
+    if (refunds.length === 0) return;
+    if (this.redis.isCluster) return super.refundAll(refunds);
+    const keys = refunds.map(({ limit, key }) => this.keys.rateLimit(limit.name, hashKey(key)));
+    const args = refunds.flatMap(({ limit, points = 1, clear }) => [clear ? "clear" : points, limit.duration]);
+    await this.calls.script(REFUND_ALL, keys, args);
   }
 
   protected create(limit: Limit): RateLimiterAbstract {

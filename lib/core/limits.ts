@@ -143,10 +143,10 @@ export class Limits {
    */
   async passwordCheckSucceeded(email: string, ip: string | undefined): Promise<void> {
     const keys = loginKeys(email, ip);
-    await Promise.all([
-      this.limiter.clear(this.limits.loginAccountIp, keys.pair),
-      this.limiter.refund(this.limits.loginAccount, keys.account),
-      this.limiter.refund(this.limits.loginIp, keys.client),
+    await this.limiter.refundAll([
+      { limit: this.limits.loginAccountIp, key: keys.pair, clear: true },
+      { limit: this.limits.loginAccount, key: keys.account },
+      { limit: this.limits.loginIp, key: keys.client },
     ]);
   }
 

@@ -66,6 +66,11 @@ export interface LimitHit {
   points?: number;
 }
 
+/** One counter of {@link RateLimiter.refundAll}: hand back `points`, or with `clear` forget its count and block. */
+export interface LimitRefund extends LimitHit {
+  clear?: boolean;
+}
+
 /**
  * Counts hits per key in fixed windows, shared by every instance of the app. Gatehouse ships
  * `RedisRateLimiter` and `MemoryRateLimiter` (one process only, for tests and development).
@@ -91,6 +96,8 @@ export interface RateLimiter {
   hitAll(hits: readonly LimitHit[]): Promise<LimitState[]>;
   /** Hands back `points` (default 1) counted by an earlier allowed `hit`, e.g. after a success. */
   refund(limit: Limit, key: string, points?: number): Promise<void>;
+  /** {@link refund} or {@link clear} on several counters at once (one Redis script on a single Redis). */
+  refundAll(refunds: readonly LimitRefund[]): Promise<void>;
   /** Where `key` stands, without counting. */
   check(limit: Limit, key: string): Promise<LimitState>;
   /** Forgets the count and any block of `key`. */

@@ -120,6 +120,17 @@ function rateLimiterContract(name: string, make: () => RateLimiter): void {
       expect((await limiter.check(BLOCKING, key)).blocked).to.equal(true);
     });
 
+    it("refundAll hands points back and clears, in one step", async () => {
+      const other = freshKey();
+      for (let i = 0; i < 3; i++) await limiter.hitAll([{ limit: BLOCKING, key }, { limit: WINDOWED, key: other }]);
+      await limiter.refundAll([
+        { limit: BLOCKING, key, clear: true },
+        { limit: WINDOWED, key: other, points: 2 },
+      ]);
+      expect(await limiter.check(BLOCKING, key)).to.deep.equal({ blocked: false, remaining: 5, retryAfter: 0 });
+      expect((await limiter.check(WINDOWED, other)).remaining).to.equal(2);
+    });
+
     it("hitAll is atomic: of 20 parallel attempts on two counters with 10 points, exactly 10 pass and count in both", async () => {
       const other = freshKey();
       const states = await Promise.all(Array.from({ length: 20 }, () => limiter.hitAll([{ limit: TEN, key }, { limit: { ...TEN, name: "loginIp", points: 50 }, key: other }])));

@@ -89,7 +89,10 @@ export class SessionStrategy implements Strategy {
   /** Starts a session for `user` under a new id (no fixation); answers the new CSRF token. */
   async signIn(req: Request, user: UserRecord): Promise<{ csrfToken: string }> {
     const now = this.deps.opts.now();
-    await this.regenerate(req);
+    // A new id against fixation. A request without a session cookie already has one that this
+    // request generated and nobody else has seen: regenerating it would only DEL a key that
+    // was never written (a round trip per login).
+    if ((req.headers.cookie ?? "").includes(`${this.deps.opts.session.cookieName}=`)) await this.regenerate(req);
     const meta: SessionMeta = {
       uid: user.id,
       user: this.deps.serialize(user),
