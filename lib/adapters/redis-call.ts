@@ -16,22 +16,90 @@ export type RedisClient = Redis | Cluster;
  */
 export function redisCall<T>(op: Promise<T>, timeoutMs: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(unavailable(new Error(`Redis did not answer within ${timeoutMs} ms`)));
-    }, timeoutMs);
+    const pending = deadlinesFor(timeoutMs).add(reject);
     // The rejection handler stays attached after a timeout, so a late rejection is never
     // unhandled; settling an already rejected promise again is a no-op.
     op.then(
       (value) => {
-        clearTimeout(timer);
+        pending.settled = true;
         resolve(value);
       },
       (err: unknown) => {
-        clearTimeout(timer);
+        pending.settled = true;
         reject(err instanceof AuthError ? err : unavailable(err));
       },
     );
   });
+}
+
+interface Pending {
+  readonly deadline: number;
+  settled: boolean;
+  readonly reject: (err: AuthError) => void;
+}
+
+/**
+ * The deadlines of every pending call with one `timeoutMs`, and one timer for all of them.
+ * A timer per call (setTimeout + clearTimeout, an object each) was measurable on the hot path;
+ * here a call costs one small record. Deadlines of one `timeoutMs` come in the order the calls
+ * started, so the queue is FIFO: when the timer fires, settled calls at the head are dropped,
+ * overdue ones rejected, and the timer re-armed for the first call still pending. It is
+ * `unref`'d: a pending command's own socket keeps the process alive.
+ */
+class Deadlines {
+  private queue: Pending[] = [];
+  private head = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly timeoutMs: number) {}
+
+  add(reject: (err: AuthError) => void): Pending {
+    const pending: Pending = { deadline: Date.now() + this.timeoutMs, settled: false, reject };
+    this.queue.push(pending);
+    if (!this.timer) this.arm(this.timeoutMs);
+    return pending;
+  }
+
+  private arm(ms: number): void {
+    this.timer = setTimeout(() => this.expire(), Math.max(1, ms));
+    this.timer.unref();
+  }
+
+  private expire(): void {
+    this.timer = undefined;
+    const now = Date.now();
+    const q = this.queue;
+    while (this.head < q.length) {
+      const p = q[this.head]!;
+      if (!p.settled && p.deadline > now) break;
+      if (!p.settled) {
+        p.settled = true;
+        p.reject(unavailable(new Error(`Redis did not answer within ${this.timeoutMs} ms`)));
+      }
+      this.head++;
+    }
+    if (this.head === q.length) {
+      this.queue = [];
+      this.head = 0;
+      return;
+    }
+    if (this.head > 1024 && this.head * 2 > q.length) {
+      this.queue = q.slice(this.head);
+      this.head = 0;
+    }
+    this.arm(this.queue[this.head]!.deadline - now);
+  }
+}
+
+const deadlines = new Map<number, Deadlines>();
+
+function deadlinesFor(timeoutMs: number): Deadlines {
+  let d = deadlines.get(timeoutMs);
+  if (!d) {
+    d = new Deadlines(timeoutMs);
+    deadlines.set(timeoutMs, d);
+  }
+  return d;
 }
 
 function unavailable(cause: unknown): AuthError {

@@ -57,7 +57,7 @@ export class RedisSessionStore extends RedisStore {
   }
 
   override async get(sid: string, cb?: (err: unknown, session?: SessionData | null) => void): Promise<unknown> {
-    let data: SessionData | null = null;
+    let data: SessionData | null;
     try {
       const raw = await this.calls.call(this.redis.get(this.keys.session(sid)));
       data = raw === null ? null : (JSON.parse(raw) as SessionData);
