@@ -21,11 +21,11 @@ export function redisCall<T>(op: Promise<T>, timeoutMs: number): Promise<T> {
     // unhandled; settling an already rejected promise again is a no-op.
     op.then(
       (value) => {
-        pending.settled = true;
+        pending.reject = undefined;
         resolve(value);
       },
       (err: unknown) => {
-        pending.settled = true;
+        pending.reject = undefined;
         reject(err instanceof AuthError ? err : unavailable(err));
       },
     );
@@ -34,17 +34,18 @@ export function redisCall<T>(op: Promise<T>, timeoutMs: number): Promise<T> {
 
 interface Pending {
   readonly deadline: number;
-  settled: boolean;
-  readonly reject: (err: AuthError) => void;
+  /** Cleared once the call settled, so a record in the queue holds on to nothing. */
+  reject: ((err: AuthError) => void) | undefined;
 }
 
 /**
  * The deadlines of every pending call with one `timeoutMs`, and one timer for all of them.
  * A timer per call (setTimeout + clearTimeout, an object each) was measurable on the hot path;
  * here a call costs one small record. Deadlines of one `timeoutMs` come in the order the calls
- * started, so the queue is FIFO: when the timer fires, settled calls at the head are dropped,
- * overdue ones rejected, and the timer re-armed for the first call still pending. It is
- * `unref`'d: a pending command's own socket keeps the process alive.
+ * started, so the queue is FIFO: settled calls at its head are dropped as new calls come (most
+ * records die young), and when the timer fires overdue ones are rejected and it is re-armed for
+ * the first call still pending. It is `unref`'d: a pending command's own socket keeps the
+ * process alive.
  */
 class Deadlines {
   private queue: Pending[] = [];
@@ -54,7 +55,8 @@ class Deadlines {
   constructor(private readonly timeoutMs: number) {}
 
   add(reject: (err: AuthError) => void): Pending {
-    const pending: Pending = { deadline: Date.now() + this.timeoutMs, settled: false, reject };
+    const pending: Pending = { deadline: Date.now() + this.timeoutMs, reject };
+    this.dropSettled();
     this.queue.push(pending);
     if (!this.timer) this.arm(this.timeoutMs);
     return pending;
@@ -65,29 +67,35 @@ class Deadlines {
     this.timer.unref();
   }
 
+  /** Drops the settled calls at the head of the queue. */
+  private dropSettled(): void {
+    const q = this.queue;
+    while (this.head < q.length && q[this.head]!.reject === undefined) this.head++;
+    if (this.head === q.length) {
+      q.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > q.length) {
+      this.queue = q.slice(this.head);
+      this.head = 0;
+    }
+  }
+
   private expire(): void {
     this.timer = undefined;
     const now = Date.now();
     const q = this.queue;
     while (this.head < q.length) {
       const p = q[this.head]!;
-      if (!p.settled && p.deadline > now) break;
-      if (!p.settled) {
-        p.settled = true;
-        p.reject(unavailable(new Error(`Redis did not answer within ${this.timeoutMs} ms`)));
+      if (p.reject !== undefined) {
+        if (p.deadline > now) break;
+        const reject = p.reject;
+        p.reject = undefined;
+        reject(unavailable(new Error(`Redis did not answer within ${this.timeoutMs} ms`)));
       }
       this.head++;
     }
-    if (this.head === q.length) {
-      this.queue = [];
-      this.head = 0;
-      return;
-    }
-    if (this.head > 1024 && this.head * 2 > q.length) {
-      this.queue = q.slice(this.head);
-      this.head = 0;
-    }
-    this.arm(this.queue[this.head]!.deadline - now);
+    this.dropSettled();
+    if (this.head < this.queue.length) this.arm(this.queue[this.head]!.deadline - now);
   }
 }
 
