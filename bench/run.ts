@@ -159,6 +159,8 @@ async function main(): Promise<void> {
     if (SECTIONS.has("throughput")) {
     console.log(heading(`1. GET /api/profile, ${tp.connections} connections, ${tp.durationS} s per run (+${tp.warmupS} s warm-up), ${tp.reps} alternating repetitions`));
     const runs = new Map<ServerKindName, LoadResult[]>(KINDS.map((k) => [k, []]));
+    /** CPU microseconds per answered request, per run. */
+    const cpuPerRequest = new Map<ServerKindName, number[]>(KINDS.map((k) => [k, []]));
     const loads: string[] = [];
     for (let rep = 0; rep < tp.reps; rep++) {
       const order = rep % 2 === 0 ? KINDS : [...KINDS].reverse();
@@ -167,7 +169,10 @@ async function main(): Promise<void> {
         const t = targets.get(kind)!;
         const spec = { origin: origin(t), requests: [profileRequest(t)], connections: tp.connections };
         await load({ ...spec, durationS: tp.warmupS });
-        runs.get(kind)!.push(await load({ ...spec, durationS: tp.durationS }));
+        const cpu0 = t.server.cpuSeconds();
+        const r = await load({ ...spec, durationS: tp.durationS });
+        runs.get(kind)!.push(r);
+        cpuPerRequest.get(kind)!.push(((t.server.cpuSeconds() - cpu0) * 1e6) / Math.max(1, r.ok + r.bad));
       }
     }
     console.log(`load average before each repetition: ${loads.join(", ")}`);
@@ -175,7 +180,7 @@ async function main(): Promise<void> {
     const rss = (kind: ServerKindName) => targets.get(kind)!.server.peakRssMB();
     console.log(
       table(
-        ["server", "req/s median [min-max]", "p50 ms", "p99 ms [min-max]", "peak RSS MB", "bad/err"],
+        ["server", "req/s median [min-max]", "p50 ms", "p99 ms [min-max]", "CPU us/req", "peak RSS MB", "bad/err"],
         KINDS.map((kind) => {
           const r = runs.get(kind)!;
           return [
@@ -183,6 +188,7 @@ async function main(): Promise<void> {
             spread(r.map((x) => x.perSecond), fmtInt),
             fmtMs(med(kind, (x) => x.p50)),
             spread(r.map((x) => x.p99), fmtMs),
+            fmtInt(median(cpuPerRequest.get(kind)!)),
             rss(kind).toFixed(0),
             r.map(errorsOf).join(" "),
           ];
@@ -198,11 +204,15 @@ async function main(): Promise<void> {
     console.log(ratioLine("  gatehouse / express-session RSS  ", rss("gatehouse") / rss("bare-session"), { max: s.rssVsExpressSession, asFactor: true }));
     console.log(ratioLine("  gatehouse / one-GET ceiling req/s", rps("gatehouse") / rps("redis-get"), { min: s.vsCeiling, asFactor: true }));
     console.log(ratioLine("  gatehouse / passport req/s       ", rps("gatehouse") / rps("passport"), { asFactor: true }));
+    const cpu = (k: ServerKindName) => median(cpuPerRequest.get(k)!);
+    console.log(ratioLine("  CPU per request, gatehouse / express-session (lower is better; robust to neighbours)", cpu("gatehouse") / cpu("bare-session"), { asFactor: true }));
+    console.log(ratioLine("  CPU per request, gatehouse / one-GET ceiling", cpu("gatehouse") / cpu("redis-get"), { asFactor: true }));
     const j = TARGETS.jwt;
     console.log("JWT mode:");
     console.log(ratioLine("  gatehouse-jwt / bare jose req/s  ", rps("gatehouse-jwt") / rps("bare-jwt"), { min: j.vsJose, asFactor: true }));
     console.log(ratioLine("  gatehouse-jwt / bare jose p99    ", p99("gatehouse-jwt") / p99("bare-jwt"), { max: j.p99VsJose, asFactor: true }));
     console.log(ratioLine("  gatehouse-jwt / one-GET ceiling  ", rps("gatehouse-jwt") / rps("redis-get"), { min: j.vsCeiling, asFactor: true }));
+    console.log(ratioLine("  CPU per request, gatehouse-jwt / bare jose", cpu("gatehouse-jwt") / cpu("bare-jwt"), { asFactor: true }));
     console.log(ratioLine("ceiling: one-GET / bare express req/s", rps("redis-get") / rps("bare"), { asFactor: true }));
     }
     for (const kind of ["gatehouse", "gatehouse-jwt"] as const) await addAccounts(targets.get(kind)!, PLAN.login.accounts);

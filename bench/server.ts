@@ -321,7 +321,25 @@ export interface RunningServer {
   pid: number;
   /** The most resident memory the process has had (VmHWM), in MB; NaN where /proc is missing. */
   peakRssMB(): number;
+  /** CPU seconds used so far ({@link cpuSeconds}). */
+  cpuSeconds(): number;
   stop(): Promise<void>;
+}
+
+/**
+ * CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (Linux), NaN
+ * elsewhere. Unlike req/s it counts only the time the process really ran, so it holds still
+ * when neighbours take the core away.
+ */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // fields[11], fields[12]: utime, stime (clock ticks; 100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
 }
 
 /** VmHWM of a process in MB (Linux), NaN elsewhere. */
@@ -354,7 +372,7 @@ export async function startServer(
   try {
     const ready = await waitForReady(child, readyTimeoutMs);
     const pid = child.pid!;
-    return { kind, url: `http://127.0.0.1:${ready}`, pid, peakRssMB: () => peakRssMB(pid), stop };
+    return { kind, url: `http://127.0.0.1:${ready}`, pid, peakRssMB: () => peakRssMB(pid), cpuSeconds: () => cpuSeconds(pid), stop };
   } catch (err) {
     await stop();
     throw new Error(`server ${kind}: ${(err as Error).message}`, { cause: err });
