@@ -16,6 +16,8 @@ declare module "autocannon" {
       headers?: Record<string, string>;
       body?: string;
       title?: string;
+      /** Sent in turn by each connection. */
+      requests?: { method?: "GET" | "POST"; path: string; headers?: Record<string, string>; body?: string }[];
     }
 
     /** hdr-histogram-percentiles-obj; latency values are whole milliseconds. */

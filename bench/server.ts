@@ -1,8 +1,10 @@
 /**
  * The servers the benchmarks compare, one per child process so the load generator never shares
- * their event loop:
+ * their event loop. They run from built JavaScript (`npm run build` for dist/, then
+ * `tsc -p bench` for bench/.build/; Gatehouse is imported as the package, i.e. dist/), each
+ * pinned to {@link SERVER_CORE}:
  *
- *   node --import tsx bench/server.ts <kind> <port|0> <redisUrl> <keyPrefix>
+ *   taskset -c 0 node bench/.build/server.js <kind> <port|0> <redisUrl> <keyPrefix>
  *
  * prints one line `{"ready":true,"port":N}` once it listens on 127.0.0.1, and exits on SIGTERM
  * or when its stdin closes (the parent died). A new kind is one entry in SERVER_KINDS.
@@ -11,6 +13,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { dirname, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -20,7 +23,10 @@ import express, { type Express } from "express";
 import session from "express-session";
 import { Cluster, Redis } from "ioredis";
 import { SignJWT, jwtVerify, type JWTHeaderParameters } from "jose";
-import { authRouter } from "../lib/index.js";
+import passport from "passport";
+import { Strategy as LocalStrategy } from "passport-local";
+import { authRouter } from "gatehouse";
+import { pinned, SERVER_CORE } from "./load.js";
 
 export const SECRET = "bench-secret-that-is-long-enough-0123456789";
 export const PASSWORD = "correct horse battery staple";
@@ -60,10 +66,10 @@ const USER = {
 
 const FETCH_TIMEOUT_MS = 10_000;
 
-async function post(url: string, body?: unknown): Promise<Response> {
+async function post(url: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(url, {
     method: "POST",
-    headers: body === undefined ? {} : { "content-type": "application/json" },
+    headers: body === undefined ? headers : { ...headers, "content-type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
     redirect: "manual",
     signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
@@ -82,8 +88,15 @@ async function expectStatus(res: Response, status: number, what: string): Promis
 }
 
 /** Registers an account on a Gatehouse server (`POST /auth/register`). */
-export async function gatehouseRegister(baseUrl: string, email: string, password = PASSWORD): Promise<void> {
-  await expectStatus(await post(`${baseUrl}/auth/register`, { email, password }), 201, "POST /auth/register");
+export async function gatehouseRegister(baseUrl: string, email: string, password = PASSWORD, ip = benchIp(0)): Promise<void> {
+  // Each from its own client address (the servers trust X-Forwarded-For from loopback): the
+  // default registerIp limit is 10 per address and hour.
+  await expectStatus(await post(`${baseUrl}/auth/register`, { email, password }, { "x-forwarded-for": ip }), 201, "POST /auth/register");
+}
+
+/** The client address of the i-th bench account (10.7.0.0/16, one per account). */
+export function benchIp(i: number): string {
+  return `10.7.${(i >> 8) & 255}.${i & 255}`;
 }
 
 /** Signs in on a Gatehouse server (`POST /auth/login`) and returns the session cookie. */
@@ -125,10 +138,11 @@ export const SERVER_KINDS = {
     label: "gatehouse (authRouter + requireUser)",
     app({ redis, prefix }) {
       const app = express();
-      // rateLimits: false, as the option's doc says for load tests: the login benches send one
-      // account's right password from one address many at once, and each attempt holds a point
-      // of the 5-point account+IP lockout until its hash is checked.
-      const auth = authRouter({ redis, secret: SECRET, appUrl: APP_URL, storage: { keyPrefix: `${prefix}gh:` }, rateLimits: false });
+      // The default rate limits and lockout stay on. The login benches spread their load over
+      // many accounts, each from its own address in X-Forwarded-For, which Express takes as the
+      // client address from a loopback proxy: no limit trips (see bench/README.md).
+      app.set("trust proxy", "loopback");
+      const auth = authRouter({ redis, secret: SECRET, appUrl: APP_URL, storage: { keyPrefix: `${prefix}gh:` } });
       app.use("/auth", auth);
       app.get("/api/profile", auth.requireUser, (req, res) => res.json({ user: req.user }));
       return app;
@@ -168,7 +182,8 @@ export const SERVER_KINDS = {
     label: 'gatehouse, mode "jwt" (Bearer access token)',
     app({ redis, prefix }) {
       const app = express();
-      const auth = authRouter({ redis, secret: SECRET, appUrl: APP_URL, mode: "jwt", storage: { keyPrefix: `${prefix}ghjwt:` }, rateLimits: false });
+      app.set("trust proxy", "loopback");
+      const auth = authRouter({ redis, secret: SECRET, appUrl: APP_URL, mode: "jwt", storage: { keyPrefix: `${prefix}ghjwt:` } });
       app.use("/auth", auth);
       app.get("/api/profile", auth.requireUser, (req, res) => res.json({ user: req.user }));
       return app;
@@ -234,6 +249,52 @@ export const SERVER_KINDS = {
       return { headers: { authorization: `Bearer ${token}` } };
     },
   },
+  "redis-get": {
+    label: "express + one ioredis GET per request (the one-round-trip ceiling)",
+    async app({ redis, prefix }) {
+      const key = `${prefix}ceiling:user`;
+      await redis.set(key, JSON.stringify(USER));
+      const app = express();
+      app.get("/api/profile", (_req, res, next) => {
+        redis.get(key).then((raw) => {
+          if (raw === null) return void res.status(401).json({ error: "unauthenticated" });
+          res.json({ user: JSON.parse(raw) as typeof USER });
+        }, next);
+      });
+      return app;
+    },
+    async signIn() {
+      return { headers: {} };
+    },
+  },
+  passport: {
+    label: "passport + passport-local + express-session + connect-redis",
+    app({ redis, prefix }) {
+      const users = new Map([[USER.id, USER]]);
+      passport.use(
+        new LocalStrategy({ usernameField: "email" }, (email, password, done) => {
+          done(null, email === USER.email && password === PASSWORD ? USER : false);
+        }),
+      );
+      passport.serializeUser((user, done) => done(null, (user as typeof USER).id));
+      passport.deserializeUser((id: string, done) => done(null, users.get(id) ?? false));
+      const app = express();
+      app.use(express.json());
+      app.use(session({ store: new RedisStore({ client: redis, prefix: `${prefix}pp:` }), secret: SECRET, resave: false, saveUninitialized: false }));
+      app.use(passport.session());
+      app.post("/login", passport.authenticate("local"), (req, res) => res.json({ user: req.user }));
+      app.get("/api/profile", (req, res) => {
+        if (!req.user) return void res.status(401).json({ error: "unauthenticated" });
+        res.json({ user: req.user });
+      });
+      return app;
+    },
+    async signIn(baseUrl) {
+      const res = await post(`${baseUrl}/login`, { email: USER.email, password: PASSWORD });
+      await expectStatus(res, 200, "POST /login");
+      return { headers: { cookie: cookieFrom(res, "connect.sid") } };
+    },
+  },
   bare: {
     label: "bare express (no auth, the ceiling)",
     app() {
@@ -258,19 +319,51 @@ export interface RunningServer {
   kind: ServerKindName;
   url: string;
   pid: number;
+  /** The most resident memory the process has had (VmHWM), in MB; NaN where /proc is missing. */
+  peakRssMB(): number;
+  /** CPU seconds used so far ({@link cpuSeconds}). */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = resolve(HERE, "..");
+/**
+ * CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (Linux), NaN
+ * elsewhere. Unlike req/s it counts only the time the process really ran, so it holds still
+ * when neighbours take the core away.
+ */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // fields[11], fields[12]: utime, stime (clock ticks; 100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
 
-/** Spawns `bench/server.ts <kind>` and resolves once it listens. */
+/** VmHWM of a process in MB (Linux), NaN elsewhere. */
+export function peakRssMB(pid: number): number {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+/** The repository: bench/ when run from source, bench/.build/ when built. */
+const ROOT = resolve(HERE, HERE.endsWith(".build") ? "../.." : "..");
+
+/** Spawns the built `bench/.build/server.js <kind>`, pinned to the server core, and resolves once it listens. */
 export async function startServer(
   kind: ServerKindName,
-  options: { redisUrl: string; prefix: string; port?: number; readyTimeoutMs?: number },
+  options: { redisUrl: string; prefix: string; port?: number; readyTimeoutMs?: number; nodeArgs?: string[] },
 ): Promise<RunningServer> {
   const { redisUrl, prefix, port = 0, readyTimeoutMs = 30_000 } = options;
-  const child = spawn(process.execPath, ["--import", "tsx", resolve(HERE, "server.ts"), kind, String(port), redisUrl, prefix], {
+  const [cmd, args] = pinned(SERVER_CORE, process.execPath, [...(options.nodeArgs ?? []), resolve(ROOT, "bench/.build/server.js"), kind, String(port), redisUrl, prefix]);
+  const child = spawn(cmd, args, {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: "production" },
     stdio: ["pipe", "pipe", "inherit"],
@@ -278,7 +371,8 @@ export async function startServer(
   const stop = () => stopChild(child);
   try {
     const ready = await waitForReady(child, readyTimeoutMs);
-    return { kind, url: `http://127.0.0.1:${ready}`, pid: child.pid!, stop };
+    const pid = child.pid!;
+    return { kind, url: `http://127.0.0.1:${ready}`, pid, peakRssMB: () => peakRssMB(pid), cpuSeconds: () => cpuSeconds(pid), stop };
   } catch (err) {
     await stop();
     throw new Error(`server ${kind}: ${(err as Error).message}`, { cause: err });

@@ -1,5 +1,6 @@
 import { createRequire } from "node:module";
 import type { PasswordHasher } from "../ports/password-hasher.js";
+import { yieldBackgroundThreads } from "./thread-priority.js";
 
 /**
  * The part of the `argon2` package that {@link Argon2Hasher} uses. Declared here rather than
@@ -81,6 +82,7 @@ export class Argon2Hasher implements PasswordHasher {
 
   async hash(password: string): Promise<string> {
     const hash = await this.argon2.hash(password, { type: this.argon2.argon2id, ...this.params });
+    yieldBackgroundThreads();
     // argon2 0.45 writes the parameters as `m=,p=,t=`; the reference encoding (libargon2, which
     // PHP, Python's argon2-cffi and others use to verify) accepts only `m=,t=,p=`. Reordering
     // keeps the hashes portable; argon2 itself reads the parameters by name either way.
@@ -90,7 +92,9 @@ export class Argon2Hasher implements PasswordHasher {
   async verify(hash: string, password: string): Promise<boolean> {
     if (!this.recognizes(hash)) return false;
     try {
-      return await this.argon2.verify(hash, password);
+      const ok = await this.argon2.verify(hash, password);
+      yieldBackgroundThreads();
+      return ok;
     } catch {
       return false;
     }

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
-import type { Limit, LimitState, RateLimiter } from "../ports/rate-limiter.js";
+import type { Limit, LimitHit, LimitRefund, LimitState, RateLimiter } from "../ports/rate-limiter.js";
 
 /**
  * The part of `RedisRateLimiter` and `MemoryRateLimiter` that does not depend on the store: one
@@ -34,8 +34,24 @@ export abstract class FlexibleRateLimiter implements RateLimiter {
     return this.guard(op);
   }
 
+  /**
+   * Hits every counter at once, then hands the point back to those that allowed it when any
+   * refused. Not atomic across counters (a concurrent attempt may see the point for a moment);
+   * `RedisRateLimiter` overrides it with one script on a single Redis.
+   */
+  async hitAll(hits: readonly LimitHit[]): Promise<LimitState[]> {
+    const states = await Promise.all(hits.map(({ limit, key, points }) => this.hit(limit, key, points)));
+    if (!states.some((state) => state.blocked)) return states;
+    await Promise.all(hits.filter((_, i) => !states[i]!.blocked).map(({ limit, key, points }) => this.refund(limit, key, points)));
+    return states.map((state, i) => (state.blocked ? state : { ...state, remaining: Math.min(hits[i]!.limit.points, state.remaining + (hits[i]!.points ?? 1)) }));
+  }
+
   async refund(limit: Limit, key: string, points = 1): Promise<void> {
     await this.guard(this.limiter(limit).reward(hashKey(key), points));
+  }
+
+  async refundAll(refunds: readonly LimitRefund[]): Promise<void> {
+    await Promise.all(refunds.map(({ limit, key, points, clear }) => (clear ? this.clear(limit, key) : this.refund(limit, key, points))));
   }
 
   async check(limit: Limit, key: string): Promise<LimitState> {
@@ -69,7 +85,7 @@ export abstract class FlexibleRateLimiter implements RateLimiter {
  * Keys may hold emails: only their SHA-256 reaches the store, so no address shows up in key
  * names (`SCAN`, `MONITOR`, slow logs, dumps).
  */
-function hashKey(key: string): string {
+export function hashKey(key: string): string {
   return createHash("sha256").update(key).digest("base64url");
 }
 
@@ -78,15 +94,15 @@ function hashKey(key: string): string {
  * counts with parseInt: a count that is not a number would compare as "under the limit". Fail
  * closed instead (the guard turns this into a 503).
  */
-function readable(count: number): void {
+export function readable(count: number): void {
   if (!Number.isFinite(count)) throw new Error(`unreadable rate-limit count: ${String(count)}`);
 }
 
-function seconds(ms: number): number {
+export function seconds(ms: number): number {
   return ms > 0 ? Math.ceil(ms / 1000) : 0;
 }
 
-function blockedState(limit: Limit, msBeforeNext: number): LimitState {
+export function blockedState(limit: Limit, msBeforeNext: number): LimitState {
   // A key without expiry (msBeforeNext -1) cannot come from our rules; still never answer
   // "retry in 0 s" while refusing.
   const retryAfter = msBeforeNext > 0 ? Math.ceil(msBeforeNext / 1000) : limit.blockDuration || limit.duration;

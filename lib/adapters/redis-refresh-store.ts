@@ -1,6 +1,7 @@
 import type { RefreshFamily, RefreshStore, RotateResult } from "../ports/refresh-store.js";
 import type { PublicUser } from "../types.js";
-import { evalScript, redisCall, type RedisClient } from "./redis-call.js";
+import { lua, RedisCalls, type RedisClient } from "./redis-call.js";
+import { resolveRedisOptions, type RedisAdapterOptions, type RedisKeys } from "./redis-keys.js";
 
 /**
  * Presents a token hash to a family, atomically (one Lua script on the family's key and the
@@ -8,7 +9,7 @@ import { evalScript, redisCall, type RedisClient } from "./redis-call.js";
  * current → rotate; previous within the grace window → the sealed successor; anything else on a
  * live family → a replay: the family is deleted.
  */
-const ROTATE = `
+const ROTATE = lua(`
 local k = KEYS[1]
 local f = redis.call('HMGET', k, 'cur', 'prev', 'prevAt', 'next', 'expiresAt', 'pwd')
 if not f[5] then return {'invalid'} end
@@ -27,14 +28,14 @@ if f[2] == ARGV[1] and now - tonumber(f[3]) <= tonumber(ARGV[6]) then
 end
 redis.call('DEL', k)
 redis.call('ZREM', KEYS[2], ARGV[7])
-return {'reuse'}`;
+return {'reuse'}`);
 
 /** Sets the user copy in each listed family that still exists. */
-const UPDATE_USER = `
+const UPDATE_USER = lua(`
 for i = 1, #KEYS do
   if redis.call('EXISTS', KEYS[i]) == 1 then redis.call('HSET', KEYS[i], 'user', ARGV[1]) end
 end
-return #KEYS`;
+return #KEYS`);
 
 /**
  * Refresh-token families in Redis. Keys, all in the user's slot (`{u:<userId>}`), so every
@@ -44,45 +45,46 @@ return #KEYS`;
  * - `<prefix>{u:<userId>}:families`: a sorted set of the user's family ids by their end.
  */
 export class RedisRefreshStore implements RefreshStore {
-  private readonly prefix: string;
-  private readonly timeoutMs: number;
+  private readonly redis: RedisClient;
+  private readonly keys: RedisKeys;
+  private readonly calls: RedisCalls;
 
-  constructor(
-    private readonly redis: RedisClient,
-    options: { keyPrefix?: string; timeoutMs?: number } = {},
-  ) {
-    this.prefix = options.keyPrefix ?? "gh:";
-    this.timeoutMs = options.timeoutMs ?? 1500;
+  /**
+   * @param redis - A standalone ioredis client or a Cluster.
+   * @param options - `keyPrefix` and `timeoutMs`, see {@link RedisAdapterOptions}.
+   * @throws TypeError on an invalid option.
+   */
+  constructor(redis: RedisClient, options: RedisAdapterOptions = {}) {
+    const { keys, timeoutMs } = resolveRedisOptions("RedisRefreshStore", options);
+    this.redis = redis;
+    this.keys = keys;
+    this.calls = new RedisCalls(redis, timeoutMs);
   }
 
   familyKey(userId: string, familyId: string): string {
-    return `${this.prefix}{u:${userId}}:family:${familyId}`;
+    return this.keys.family(userId, familyId);
   }
 
   indexKey(userId: string): string {
-    return `${this.prefix}{u:${userId}}:families`;
+    return this.keys.families(userId);
   }
 
   private call<T>(op: Promise<T>): Promise<T> {
-    return redisCall(op, this.timeoutMs);
+    return this.calls.call(op);
   }
 
   async create(family: RefreshFamily, tokenHash: string): Promise<void> {
     const key = this.familyKey(family.userId, family.id);
     const index = this.indexKey(family.userId);
     const ttl = Math.max(1, Math.ceil((family.expiresAt - family.createdAt) / 1000));
-    const done = this.redis
-      .multi()
-      .hset(key, { ...toHash(family), cur: tokenHash })
-      .expire(key, ttl)
-      .zadd(index, family.expiresAt, family.id)
-      .zremrangebyscore(index, "-inf", family.createdAt)
-      .expire(index, ttl)
-      .exec()
-      .then((result) => {
-        if (!result || result.some(([err]) => err)) throw new Error("refresh family write failed");
-      });
-    await this.call(done);
+    await this.calls.multi("refresh family write", (tx) =>
+      tx
+        .hset(key, { ...toHash(family), cur: tokenHash })
+        .expire(key, ttl)
+        .zadd(index, family.expiresAt, family.id)
+        .zremrangebyscore(index, "-inf", family.createdAt)
+        .expire(index, ttl),
+    );
   }
 
   async get(userId: string, familyId: string, now: number): Promise<RefreshFamily | null> {
@@ -91,8 +93,10 @@ export class RedisRefreshStore implements RefreshStore {
   }
 
   async rotate(userId: string, familyId: string, presentedHash: string, next: { hash: string; sealed: string; user: PublicUser; pwd: string }, now: number, graceMs: number): Promise<RotateResult> {
-    const raw = (await this.call(
-      evalScript(this.redis, ROTATE, [this.familyKey(userId, familyId), this.indexKey(userId)], [presentedHash, next.hash, next.sealed, JSON.stringify(next.user), String(now), String(graceMs), familyId, next.pwd]),
+    const raw = (await this.calls.script(
+      ROTATE,
+      [this.familyKey(userId, familyId), this.indexKey(userId)],
+      [presentedHash, next.hash, next.sealed, JSON.stringify(next.user), String(now), String(graceMs), familyId, next.pwd],
     )) as string[];
     const [status, sealed, ...fields] = raw;
     if (status === "rotated" || status === "grace") {
@@ -108,7 +112,7 @@ export class RedisRefreshStore implements RefreshStore {
   async updateUser(user: PublicUser): Promise<void> {
     const ids = await this.call(this.redis.zrange(this.indexKey(user.id), "0", "-1"));
     if (ids.length === 0) return;
-    await this.call(evalScript(this.redis, UPDATE_USER, ids.map((id) => this.familyKey(user.id, id)), [JSON.stringify(user)]));
+    await this.calls.script(UPDATE_USER, ids.map((id) => this.familyKey(user.id, id)), [JSON.stringify(user)]);
   }
 
   async list(userId: string, now: number): Promise<RefreshFamily[]> {

@@ -1,14 +1,15 @@
 import type { TokenPurpose, TokenRecord, TokenStore } from "../ports/token-store.js";
-import { redisCall, type RedisClient } from "./redis-call.js";
+import { lua, RedisCalls, type RedisClient } from "./redis-call.js";
+import { resolveRedisOptions, type RedisAdapterOptions, type RedisKeys } from "./redis-keys.js";
 
 /** Removes the token only if its hash matches and it has not expired: atomic, one key. */
-const CONSUME = `
+const CONSUME = lua(`
 local h = redis.call('HGET', KEYS[1], 'hash')
 if not h or h ~= ARGV[1] then return nil end
 if tonumber(redis.call('HGET', KEYS[1], 'expiresAt')) < tonumber(ARGV[2]) then return nil end
 local all = redis.call('HGETALL', KEYS[1])
 redis.call('DEL', KEYS[1])
-return all`;
+return all`);
 
 /**
  * Single-use tokens in Redis: one HASH per user and purpose, `<prefix>{u:<userId>}:token:<purpose>`,
@@ -23,44 +24,38 @@ return all`;
  * ```
  */
 export class RedisTokenStore implements TokenStore {
-  private readonly prefix: string;
-  private readonly timeoutMs: number;
+  private readonly keys: RedisKeys;
+  private readonly calls: RedisCalls;
 
-  constructor(
-    private readonly redis: RedisClient,
-    options: { keyPrefix?: string; timeoutMs?: number } = {},
-  ) {
-    this.prefix = options.keyPrefix ?? "gh:";
-    this.timeoutMs = options.timeoutMs ?? 1500;
+  /**
+   * @param redis - A standalone ioredis client or a Cluster.
+   * @param options - `keyPrefix` and `timeoutMs`, see {@link RedisAdapterOptions}.
+   * @throws TypeError on an invalid option.
+   */
+  constructor(redis: RedisClient, options: RedisAdapterOptions = {}) {
+    const { keys, timeoutMs } = resolveRedisOptions("RedisTokenStore", options);
+    this.keys = keys;
+    this.calls = new RedisCalls(redis, timeoutMs);
   }
 
   key(userId: string, purpose: TokenPurpose): string {
-    return `${this.prefix}{u:${userId}}:token:${purpose}`;
+    return this.keys.token(userId, purpose);
   }
 
   async put(record: TokenRecord, ttlSeconds: number): Promise<void> {
     const key = this.key(record.userId, record.purpose);
     const fields = { ...record, expiresAt: String(record.expiresAt) };
-    const done = this.redis
-      .multi()
-      .del(key)
-      .hset(key, fields)
-      .expire(key, Math.max(1, Math.ceil(ttlSeconds)))
-      .exec()
-      .then((result) => {
-        if (!result || result.some(([err]) => err)) throw new Error("token write failed");
-      });
-    await redisCall(done, this.timeoutMs);
+    await this.calls.multi("token write", (tx) => tx.del(key).hset(key, fields).expire(key, Math.max(1, Math.ceil(ttlSeconds))));
   }
 
   async find(userId: string, purpose: TokenPurpose, hash: string, now: number): Promise<TokenRecord | null> {
-    const raw = await redisCall(this.redis.hgetall(this.key(userId, purpose)), this.timeoutMs);
+    const raw = await this.calls.call(this.calls.redis.hgetall(this.key(userId, purpose)));
     const record = toRecord(raw);
     return record && record.hash === hash && record.expiresAt >= now ? record : null;
   }
 
   async consume(userId: string, purpose: TokenPurpose, hash: string, now: number): Promise<TokenRecord | null> {
-    const raw = (await redisCall(this.redis.eval(CONSUME, 1, this.key(userId, purpose), hash, String(now)), this.timeoutMs)) as string[] | null;
+    const raw = (await this.calls.script(CONSUME, [this.key(userId, purpose)], [hash, String(now)])) as string[] | null;
     if (!raw) return null;
     const obj: Record<string, string> = {};
     for (let i = 0; i + 1 < raw.length; i += 2) obj[raw[i]!] = raw[i + 1]!;
@@ -70,7 +65,7 @@ export class RedisTokenStore implements TokenStore {
   async revoke(userId: string, purposes: readonly TokenPurpose[]): Promise<void> {
     if (purposes.length === 0) return;
     // All keys share the user's hash tag: one multi-key DEL is valid on a Cluster.
-    await redisCall(this.redis.del(...purposes.map((p) => this.key(userId, p))), this.timeoutMs);
+    await this.calls.call(this.calls.redis.del(...purposes.map((p) => this.key(userId, p))));
   }
 }
 

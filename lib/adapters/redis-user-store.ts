@@ -1,29 +1,17 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { AuthError } from "../errors.js";
 import type { UserStore } from "../ports/user-store.js";
 import type { NewUser, UserPatch, UserRecord } from "../types.js";
-import { redisCall, type RedisClient } from "./redis-call.js";
+import { lua, RedisCalls, type LuaScript, type RedisClient } from "./redis-call.js";
+import { resolveRedisOptions, type RedisAdapterOptions, type RedisKeys } from "./redis-keys.js";
 
-/** Options of {@link RedisUserStore}. */
-export interface RedisUserStoreOptions {
-  /**
-   * Prefix of every key. Keep `{` and `}` out of it: the store's own hash tags must decide the
-   * cluster slot of each key.
-   * @default "gh:"
-   */
-  keyPrefix?: string;
-  /**
-   * Deadline of each Redis round trip in milliseconds; past it the call fails with
-   * `AuthError("SERVICE_UNAVAILABLE")`.
-   * @default 1500
-   */
-  timeoutMs?: number;
-}
+/** Options of {@link RedisUserStore}: `keyPrefix` and `timeoutMs`, see {@link RedisAdapterOptions}. */
+export type RedisUserStoreOptions = RedisAdapterOptions;
 
 /**
  * A {@link UserStore} on Redis or Redis Cluster.
  *
- * Key layout (`P` is `keyPrefix`):
+ * Key layout (`P` is `keyPrefix`; every key of every adapter is listed in redis-keys.ts):
  * - `P{u:<id>}:user`: the user, a HASH with fields `id`, `email`, `name` (absent when null),
  *   `emailVerified` (`"1"`/`"0"`), `passwordHash`, `createdAt`, `updatedAt` (decimal ms).
  * - `P{e:<sha256hex(email)>}:email`: the email index, a STRING holding the owner's id. The email
@@ -43,19 +31,18 @@ export interface RedisUserStoreOptions {
  */
 export class RedisUserStore implements UserStore {
   private readonly redis: RedisClient;
-  private readonly prefix: string;
-  private readonly timeoutMs: number;
+  private readonly keys: RedisKeys;
+  private readonly calls: RedisCalls;
   private readonly leaseMs: number;
 
+  /**
+   * @throws TypeError on an invalid `keyPrefix` or `timeoutMs` (see {@link RedisAdapterOptions}).
+   */
   constructor(redis: RedisClient, options: RedisUserStoreOptions = {}) {
-    const { keyPrefix = "gh:", timeoutMs = 1500 } = options;
-    if (typeof keyPrefix !== "string") throw new TypeError("RedisUserStore: keyPrefix must be a string");
-    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-      throw new TypeError("RedisUserStore: timeoutMs must be a positive number of milliseconds");
-    }
+    const { keys, timeoutMs } = resolveRedisOptions("RedisUserStore", options);
     this.redis = redis;
-    this.prefix = keyPrefix;
-    this.timeoutMs = timeoutMs;
+    this.keys = keys;
+    this.calls = new RedisCalls(redis, timeoutMs);
     // Far longer than a changeEmail can take while its Redis calls still meet their deadlines.
     this.leaseMs = Math.max(30_000, 20 * timeoutMs);
   }
@@ -75,15 +62,7 @@ export class RedisUserStore implements UserStore {
     // existed), which is what tells a stale entry from a live one. It is written with a short
     // TTL and made permanent only once the email is claimed, so a registration cut off by an
     // outage leaves nothing behind for long (a claim whose record expired is stale, and repaired).
-    const written = this.redis
-      .multi()
-      .hset(userKey, encode(record))
-      .pexpire(userKey, this.leaseMs)
-      .exec()
-      .then((result) => {
-        if (!result || result.some(([err]) => err)) throw new Error("user record write failed");
-      });
-    await this.call(written);
+    await this.calls.multi("user record write", (tx) => tx.hset(userKey, encode(record)).pexpire(userKey, this.leaseMs));
     let claimed: boolean;
     try {
       claimed = await this.claimEmail(record.email, record.id);
@@ -206,45 +185,24 @@ export class RedisUserStore implements UserStore {
   }
 
   private call<T>(op: Promise<T>): Promise<T> {
-    return redisCall(op, this.timeoutMs);
+    return this.calls.call(op);
   }
 
-  /**
-   * Runs a Lua script by its SHA1, loading it with EVAL on NOSCRIPT. Both route by the first
-   * key, on a Cluster too (every script here touches keys of a single hash tag).
-   */
   private script(script: LuaScript, keys: string[], args: (string | number)[]): Promise<unknown> {
-    const run = async (): Promise<unknown> => {
-      try {
-        return await this.redis.evalsha(script.sha, keys.length, ...keys, ...args);
-      } catch (err) {
-        if (!(err instanceof Error && err.message.startsWith("NOSCRIPT"))) throw err;
-        return await this.redis.eval(script.source, keys.length, ...keys, ...args);
-      }
-    };
-    return this.call(run());
+    return this.calls.script(script, keys, args);
   }
 
   private userKey(id: string): string {
-    return `${this.prefix}{u:${id}}:user`;
+    return this.keys.user(id);
   }
 
   private emailKey(email: string): string {
-    return `${this.prefix}{e:${sha256(email)}}:email`;
+    return this.keys.email(email);
   }
 
   private leaseKey(id: string, email: string): string {
-    return `${this.prefix}{u:${id}}:claim:${sha256(email)}`;
+    return this.keys.emailClaim(id, email);
   }
-}
-
-interface LuaScript {
-  source: string;
-  sha: string;
-}
-
-function lua(source: string): LuaScript {
-  return { source, sha: createHash("sha1").update(source).digest("hex") };
 }
 
 /** KEYS[1] = a key, ARGV[1] = the value it must hold to be deleted. */
@@ -290,10 +248,6 @@ const IS_STALE = lua(`
 if redis.call('HGET', KEYS[1], 'email') == ARGV[1] then return 0 end
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 return 1`);
-
-function sha256(text: string): string {
-  return createHash("sha256").update(text, "utf8").digest("hex");
-}
 
 function encode(user: UserRecord): Record<string, string> {
   const fields: Record<string, string> = {

@@ -143,10 +143,10 @@ export class RateLimits {
    */
   async passwordCheckSucceeded(email: string, ip: string | undefined): Promise<void> {
     const keys = loginKeys(email, ip);
-    await Promise.all([
-      this.limiter.clear(this.limits.loginAccountIp, keys.pair),
-      this.limiter.refund(this.limits.loginAccount, keys.account),
-      this.limiter.refund(this.limits.loginIp, keys.client),
+    await this.limiter.refundAll([
+      { limit: this.limits.loginAccountIp, key: keys.pair, clear: true },
+      { limit: this.limits.loginAccount, key: keys.account },
+      { limit: this.limits.loginIp, key: keys.client },
     ]);
   }
 
@@ -220,10 +220,11 @@ export class RateLimits {
    * account's ceiling and lock the owner out everywhere.
    */
   private async attempt(hits: readonly (readonly [Limit, string])[]): Promise<void> {
-    const states = await Promise.all(hits.map(([limit, key]) => this.limiter.hit(limit, key)));
+    // One step for all buckets (one Redis script on a single Redis): refused buckets count the
+    // hit, the others are left untouched.
+    const states = await this.limiter.hitAll(hits.map(([limit, key]) => ({ limit, key })));
     const refused = states.filter((state) => state.blocked);
     if (refused.length === 0) return;
-    await Promise.all(hits.filter((_, i) => !states[i]!.blocked).map(([limit, key]) => this.limiter.refund(limit, key)));
     throw new AuthError("TOO_MANY_REQUESTS", { retryAfter: Math.max(...refused.map((state) => state.retryAfter)) });
   }
 }

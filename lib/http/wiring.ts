@@ -135,7 +135,7 @@ function sessionStrategy(settings: SessionSettings, deps: StrategyDeps): { strat
   const { opts, users, events, serialize, csrf } = deps;
   const { backend, timeoutMs } = opts.storage;
   const ttl = (sess: session.SessionData) => sessionTtl(sess.gh, opts.now(), settings);
-  const store = backend.kind === "redis" ? new RedisSessionStore(backend.client, { prefix: `${backend.keyPrefix}sess:`, ttl, timeoutMs }) : new session.MemoryStore();
+  const store = backend.kind === "redis" ? new RedisSessionStore(backend.client, { keyPrefix: backend.keyPrefix, ttl, timeoutMs }) : new session.MemoryStore();
   const sessions = new Sessions({ users, events, serialize, now: opts.now, timeouts: settings });
   const strategy = new SessionStrategy({ settings, secrets: opts.secrets, now: opts.now, logger: opts.logger, store, sessions, index: deps.sessionIndex(), csrf });
   return { strategy, accessTokens: undefined, sessions };

@@ -58,6 +58,19 @@ export interface LimitState {
   retryAfter: number;
 }
 
+/** One counter and key of {@link RateLimiter.hitAll}. */
+export interface LimitHit {
+  limit: Limit;
+  key: string;
+  /** @default 1 */
+  points?: number;
+}
+
+/** One counter of {@link RateLimiter.refundAll}: hand back `points`, or with `clear` forget its count and block. */
+export interface LimitRefund extends LimitHit {
+  clear?: boolean;
+}
+
 /**
  * Counts hits per key in fixed windows, shared by every instance of the app. Gatehouse ships
  * `RedisRateLimiter` and `MemoryRateLimiter` (one process only, for tests and development).
@@ -74,8 +87,17 @@ export interface LimitState {
 export interface RateLimiter {
   /** Counts `points` hits (default 1) on `key`; resolves whether this hit was refused. */
   hit(limit: Limit, key: string, points?: number): Promise<LimitState>;
+  /**
+   * Counts one attempt on several counters, all or none: when every counter allows it, each
+   * counts it; when any refuses it, only the refusing counters count it (and block), the others
+   * are left as they were, so a client hammering one locked counter cannot fill the others.
+   * Resolves each counter's state, in the order of `hits` (`blocked` on the refusing ones).
+   */
+  hitAll(hits: readonly LimitHit[]): Promise<LimitState[]>;
   /** Hands back `points` (default 1) counted by an earlier allowed `hit`, e.g. after a success. */
   refund(limit: Limit, key: string, points?: number): Promise<void>;
+  /** {@link refund} or {@link clear} on several counters at once (one Redis script on a single Redis). */
+  refundAll(refunds: readonly LimitRefund[]): Promise<void>;
   /** Where `key` stands, without counting. */
   check(limit: Limit, key: string): Promise<LimitState>;
   /** Forgets the count and any block of `key`. */

@@ -91,6 +91,52 @@ function rateLimiterContract(name: string, make: () => RateLimiter): void {
       expect(states.filter((s) => s.blocked)).to.have.length(10);
       expect([...new Set(states.filter((s) => !s.blocked).map((s) => s.remaining))].sort((a, b) => a - b)).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     });
+
+    it("hitAll counts an attempt in every counter when all allow it", async () => {
+      const other = freshKey();
+      const states = await limiter.hitAll([
+        { limit: BLOCKING, key },
+        { limit: WINDOWED, key: other },
+      ]);
+      expect(states.map((s) => [s.blocked, s.remaining])).to.deep.equal([
+        [false, 4],
+        [false, 2],
+      ]);
+      expect((await limiter.check(BLOCKING, key)).remaining).to.equal(4);
+      expect((await limiter.check(WINDOWED, other)).remaining).to.equal(2);
+    });
+
+    it("hitAll counts a refused attempt only in the refusing counters, which block", async () => {
+      const other = freshKey();
+      for (let i = 0; i < 5; i++) await limiter.hit(BLOCKING, key);
+      const states = await limiter.hitAll([
+        { limit: WINDOWED, key: other },
+        { limit: BLOCKING, key },
+      ]);
+      expect(states[0]).to.include({ blocked: false, remaining: 3 });
+      expect(states[1]).to.include({ blocked: true, remaining: 0 });
+      expect(states[1]!.retryAfter).to.be.within(119, 120);
+      expect(await limiter.check(WINDOWED, other), "not counted").to.include({ blocked: false, remaining: 3 });
+      expect((await limiter.check(BLOCKING, key)).blocked).to.equal(true);
+    });
+
+    it("refundAll hands points back and clears, in one step", async () => {
+      const other = freshKey();
+      for (let i = 0; i < 3; i++) await limiter.hitAll([{ limit: BLOCKING, key }, { limit: WINDOWED, key: other }]);
+      await limiter.refundAll([
+        { limit: BLOCKING, key, clear: true },
+        { limit: WINDOWED, key: other, points: 2 },
+      ]);
+      expect(await limiter.check(BLOCKING, key)).to.deep.equal({ blocked: false, remaining: 5, retryAfter: 0 });
+      expect((await limiter.check(WINDOWED, other)).remaining).to.equal(2);
+    });
+
+    it("hitAll is atomic: of 20 parallel attempts on two counters with 10 points, exactly 10 pass and count in both", async () => {
+      const other = freshKey();
+      const states = await Promise.all(Array.from({ length: 20 }, () => limiter.hitAll([{ limit: TEN, key }, { limit: { ...TEN, name: "loginIp", points: 50 }, key: other }])));
+      expect(states.filter((s) => !s[0]!.blocked)).to.have.length(10);
+      expect((await limiter.check({ ...TEN, name: "loginIp", points: 50 }, other)).remaining).to.equal(40);
+    });
   });
 }
 

@@ -88,7 +88,10 @@ export class SessionStrategy implements Strategy {
 
   /** Starts a session for `user` under a new id (no fixation); answers the new CSRF token. */
   async signIn(req: Request, user: UserRecord): Promise<{ csrfToken: string }> {
-    await this.regenerate(req);
+    // A new id against fixation. A request without a session cookie already has one that this
+    // request generated and nobody else has seen: regenerating it would only DEL a key that
+    // was never written (a round trip per login).
+    if ((req.headers.cookie ?? "").includes(`${this.deps.settings.cookieName}=`)) await this.regenerate(req);
     return { csrfToken: await this.establish(req, this.deps.sessions.start(user, requestContext(req))) };
   }
 

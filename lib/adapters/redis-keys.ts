@@ -1,0 +1,120 @@
+import { createHash } from "node:crypto";
+
+/**
+ * The options every Redis adapter takes, checked in one place ({@link resolveRedisOptions}).
+ */
+export interface RedisAdapterOptions {
+  /**
+   * Prepended to every key. Keep `{` and `}` out of it: the adapters' own hash tags decide the
+   * Cluster slot of each key.
+   * @default "gh:"
+   */
+  keyPrefix?: string;
+  /**
+   * Deadline of each Redis round trip, in milliseconds; past it the call fails with
+   * `AuthError("SERVICE_UNAVAILABLE")` (503).
+   * @default 1500
+   */
+  timeoutMs?: number;
+}
+
+/** {@link RedisAdapterOptions} after {@link resolveRedisOptions}: every field set and valid. */
+export interface ResolvedRedisOptions {
+  keys: RedisKeys;
+  timeoutMs: number;
+}
+
+/**
+ * Checks and completes the options of a Redis adapter.
+ *
+ * @param owner - The adapter's name, for the message (`"RedisUserStore"`).
+ * @throws TypeError when `keyPrefix` is not a string or holds `{`/`}`, or `timeoutMs` is not a
+ *   positive finite number.
+ */
+export function resolveRedisOptions(owner: string, options: RedisAdapterOptions = {}): ResolvedRedisOptions {
+  const { keyPrefix = "gh:", timeoutMs = 1500 } = options;
+  if (typeof keyPrefix !== "string" || /[{}]/.test(keyPrefix)) {
+    throw new TypeError(`${owner}: keyPrefix must be a string without "{" or "}" (got ${String(keyPrefix)})`);
+  }
+  if (typeof timeoutMs !== "number" || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    throw new TypeError(`${owner}: timeoutMs must be a positive number of milliseconds`);
+  }
+  return { keys: new RedisKeys(keyPrefix), timeoutMs };
+}
+
+/**
+ * Every key the Redis adapters write, in one place. `P` is `keyPrefix`. Per-user state carries
+ * the user's hash tag `{u:<userId>}`, so on a Cluster all of a user's keys sit in one slot and a
+ * script or transaction over several of them is valid. These names are persisted data: changing
+ * one strands what is stored under the old name.
+ *
+ * | key | type | written by | lives |
+ * |---|---|---|---|
+ * | `P{u:<id>}:user` | HASH: id, email, name?, emailVerified "1"/"0", passwordHash, createdAt, updatedAt | RedisUserStore | until deleted |
+ * | `P{e:<sha256hex(email)>}:email` | STRING: the owner's id (the email index; the hash keeps the key short and brace-free) | RedisUserStore | until released |
+ * | `P{u:<id>}:claim:<sha256hex(email)>` | STRING: a lease while a change to that email is in flight | RedisUserStore | PX lease |
+ * | `P{u:<id>}:sessions` | ZSET: session ids by the latest moment each may live (ms) | RedisSessionIndex | EX absolute timeout, renewed on each sign-in |
+ * | `Psess:<sessionId>` | STRING: the express-session JSON (see RedisSessionStore) | RedisSessionStore | EX idle/absolute timeout |
+ * | `P{u:<id>}:family:<familyId>` | HASH: a refresh-token family | RedisRefreshStore | EX family lifetime |
+ * | `P{u:<id>}:families` | ZSET: the user's family ids by their end (ms) | RedisRefreshStore | EX family lifetime |
+ * | `P{u:<id>}:token:<purpose>` | HASH: the user's one live emailed token of that purpose (SHA-256 only) | RedisTokenStore | EX token lifetime |
+ * | `Prl:<limit>:<sha256b64url(key)>` | STRING: a rate-limit count (rate-limiter-flexible's format) | RedisRateLimiter | EX window or block |
+ *
+ * Session and rate-limit keys carry no hash tag: each command or script on them touches one key
+ * (or, for a login's buckets on a single Redis, keys the client never routes), so they spread
+ * over the whole Cluster.
+ */
+export class RedisKeys {
+  constructor(readonly prefix: string) {}
+
+  user(userId: string): string {
+    return `${this.prefix}{u:${userId}}:user`;
+  }
+
+  email(email: string): string {
+    return `${this.prefix}{e:${sha256hex(email)}}:email`;
+  }
+
+  emailClaim(userId: string, email: string): string {
+    return `${this.prefix}{u:${userId}}:claim:${sha256hex(email)}`;
+  }
+
+  sessionIndex(userId: string): string {
+    return `${this.prefix}{u:${userId}}:sessions`;
+  }
+
+  /** The prefix connect-redis puts before a session id. */
+  get sessionPrefix(): string {
+    return `${this.prefix}sess:`;
+  }
+
+  session(sessionId: string): string {
+    return `${this.sessionPrefix}${sessionId}`;
+  }
+
+  family(userId: string, familyId: string): string {
+    return `${this.prefix}{u:${userId}}:family:${familyId}`;
+  }
+
+  families(userId: string): string {
+    return `${this.prefix}{u:${userId}}:families`;
+  }
+
+  token(userId: string, purpose: string): string {
+    return `${this.prefix}{u:${userId}}:token:${purpose}`;
+  }
+
+  /** rate-limiter-flexible's `keyPrefix` for one limit: it appends `:<key>` itself. */
+  rateLimitPrefix(limitName: string): string {
+    return `${this.prefix}rl:${limitName}`;
+  }
+
+  /** The count of one limit and (already hashed) key, as rate-limiter-flexible names it. */
+  rateLimit(limitName: string, hashedKey: string): string {
+    return `${this.rateLimitPrefix(limitName)}:${hashedKey}`;
+  }
+}
+
+function sha256hex(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}
