@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import express, { type Response } from "express";
 import { Cluster, Redis } from "ioredis";
 import nodemailer from "nodemailer";
-import { authRouter, type AuthOptions } from "gatehouse";
+import { authRouter, type AuthOptions } from "express-gatehouse";
 import { ConsoleOutbox } from "./outbox.js";
 
 const port = Number(process.env.PORT ?? 3000);
