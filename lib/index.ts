@@ -3,6 +3,8 @@
 // The router and its guards
 export { authRouter, type AuthRouter } from "./http/router.js";
 export type { RequireUser, RequireUserOptions } from "./http/require-user.js";
+export type { Protect, ProtectedHandler, SignedInRequest } from "./http/protect.js";
+export { problemErrorHandler } from "./http/problem-error-handler.js";
 export type { SessionInfo } from "./http/strategies/strategy.js";
 
 // Options, errors, types
