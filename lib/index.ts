@@ -15,6 +15,7 @@ export type { AuthEvent, AuthEvents, NewUser, PublicUser, RequestContext, Sessio
 // Emails
 export { DEFAULT_TEMPLATES, escapeHtml, type RenderedMail, type Template, type TemplateContext, type TemplateName } from "./core/mail.js";
 export { COMMON_PASSWORDS } from "./core/common-passwords.js";
+export { devMailer, OutboxMailer, type DevMailerOptions, type OutboxMessage } from "./dev/outbox-mailer.js";
 
 // Ports: implement them to plug in your own storage, hashing or mail
 export type { UserStore } from "./ports/user-store.js";
