@@ -165,6 +165,13 @@ describe("the npm package in fresh apps", () => {
   let app4: string;
   const programs = readmePrograms(readmeBlocks(join(ROOT, "README.md")));
   const handled = new Set<string>();
+  /** The strict typecheck of each app: undefined when it passed, else its error. */
+  let typechecked: Record<"app5" | "app4", Promise<Error | undefined>>;
+
+  async function typecheck(app: "app5" | "app4"): Promise<void> {
+    const err = await typechecked[app];
+    if (err) throw err;
+  }
 
   before(async () => {
     root = mkdtempSync(join(tmpdir(), "gatehouse-consumer-"));
@@ -185,6 +192,12 @@ describe("the npm package in fresh apps", () => {
     ]);
     console.log(`      installed two apps in ${((Date.now() - installing) / 1000).toFixed(1)} s`);
     for (const dir of [app5, app4]) writeFileSync(join(dir, "tsconfig.json"), TSCONFIG);
+    // Every README program into the app of the install line, then one strict typecheck per app,
+    // both under way while the plain JavaScript apps run.
+    for (const [name, code] of programs) writeFileSync(join(app5, name), code);
+    writeFileSync(join(app4, "server.ts"), EXPRESS4_APP);
+    const settle = (p: Promise<string>) => p.then(() => undefined, (err: Error) => err);
+    typechecked = { app5: settle(sh(app5, join(app5, "node_modules/.bin/tsc"), ["-p", "."])), app4: settle(sh(app4, join(app4, "node_modules/.bin/tsc"), ["-p", "."])) };
   });
 
   after(async () => {
@@ -205,29 +218,6 @@ describe("the npm package in fresh apps", () => {
     })(pkg.exports);
     expect(targets).to.include("dist/index.js");
     for (const target of targets) expect(files.has(target), `exports target ${target}`).to.equal(true);
-  });
-
-  it("README quick start (server.ts): typechecks under strict TypeScript and serves the curl walk, mail in /dev/outbox", async () => {
-    const code = programs.get("server.ts");
-    expect(code, "the README has a `// server.ts` block").to.be.a("string");
-    handled.add("server.ts");
-    writeFileSync(join(app5, "server.ts"), code!);
-    await sh(app5, join(app5, "node_modules/.bin/tsc"), ["-p", "."]);
-    const server = await serve(app5, [join(app5, "node_modules/tsx/dist/cli.mjs"), "server.ts"], redis.url);
-    await sessionWalk(server, { hello: true, outbox: true });
-    await badJson(server);
-    await server.stop();
-  });
-
-  it("README conformance sample (user-store.test.ts): typechecks and passes under node --test", async () => {
-    const code = programs.get("user-store.test.ts");
-    expect(code, "the README has a `// user-store.test.ts` block").to.be.a("string");
-    handled.add("user-store.test.ts");
-    writeFileSync(join(app5, "user-store.test.ts"), code!);
-    await sh(app5, join(app5, "node_modules/.bin/tsc"), ["-p", "."]);
-    const out = await sh(app5, process.execPath, ["--import", "tsx", "--test", "user-store.test.ts"]);
-    expect(out).to.match(/# pass [1-9]/);
-    expect(out).to.match(/# fail 0/);
   });
 
   it("a plain ESM JavaScript app (import), JWT mode: register, login, me, logout", async () => {
@@ -253,9 +243,29 @@ describe("the npm package in fresh apps", () => {
     await server.stop();
   });
 
+  it("README quick start (server.ts): typechecks under strict TypeScript and serves the curl walk, mail in /dev/outbox", async () => {
+    const code = programs.get("server.ts");
+    expect(code, "the README has a `// server.ts` block").to.be.a("string");
+    handled.add("server.ts");
+    await typecheck("app5");
+    const server = await serve(app5, [join(app5, "node_modules/tsx/dist/cli.mjs"), "server.ts"], redis.url);
+    await sessionWalk(server, { hello: true, outbox: true });
+    await badJson(server);
+    await server.stop();
+  });
+
+  it("README conformance sample (user-store.test.ts): typechecks and passes under node --test", async () => {
+    const code = programs.get("user-store.test.ts");
+    expect(code, "the README has a `// user-store.test.ts` block").to.be.a("string");
+    handled.add("user-store.test.ts");
+    await typecheck("app5");
+    const out = await sh(app5, process.execPath, ["--import", "tsx", "--test", "user-store.test.ts"]);
+    expect(out).to.match(/# pass [1-9]/);
+    expect(out).to.match(/# fail 0/);
+  });
+
   it("an Express 4 app on ioredis 5 (strict TypeScript, @types/passport beside): the walk, protect(), async errors", async () => {
-    writeFileSync(join(app4, "server.ts"), EXPRESS4_APP);
-    await sh(app4, join(app4, "node_modules/.bin/tsc"), ["-p", "."]);
+    await typecheck("app4");
     const server = await serve(app4, [join(app4, "node_modules/tsx/dist/cli.mjs"), "server.ts"], redis.url);
     await sessionWalk(server, { hello: true });
     await badJson(server);
