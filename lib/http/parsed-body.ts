@@ -10,15 +10,12 @@ export function readByApp(req: Request): boolean {
 }
 
 /**
- * The size of a body the app's parser read. `Content-Length` when the client sent one; for a
- * chunked body, the size of the parsed value serialized again, which is never larger than what
- * was sent (whitespace and escapes are gone), so a body within the limit is never refused.
+ * The size of a body the app's parser read: its `Content-Length`, or `parsedBytes` (the size of
+ * the parsed content, never larger than what was sent) where that is larger, as for a chunked or
+ * compressed body. So a body within the limit is never refused.
  */
-function sizeOf(req: Request, body: unknown): number {
-  const declared = Number(req.headers["content-length"]);
-  if (Number.isFinite(declared) && declared >= 0) return declared;
-  if (Buffer.isBuffer(body)) return body.length;
-  return Buffer.byteLength(typeof body === "string" ? body : (JSON.stringify(body) ?? ""));
+function sizeOf(req: Request, parsedBytes: number): number {
+  return Math.max(Number(req.headers["content-length"]) || 0, parsedBytes);
 }
 
 /**
@@ -28,7 +25,9 @@ function sizeOf(req: Request, body: unknown): number {
  */
 export function adoptJson(req: Request, limit: number): void {
   let body: unknown = req.body;
-  if (sizeOf(req, body) > limit) throw new AuthError("PAYLOAD_TOO_LARGE");
+  // Serialized again, the parsed JSON has lost its whitespace and escapes: at most what was sent.
+  const parsedBytes = Buffer.isBuffer(body) ? body.length : Buffer.byteLength(typeof body === "string" ? body : (JSON.stringify(body) ?? ""));
+  if (sizeOf(req, parsedBytes) > limit) throw new AuthError("PAYLOAD_TOO_LARGE");
   if (Buffer.isBuffer(body) || typeof body === "string") {
     try {
       body = JSON.parse(body.toString());
@@ -45,6 +44,8 @@ export function adoptJson(req: Request, limit: number): void {
 export function adoptForm(req: Request, limit: number, parameterLimit: number): void {
   const body: unknown = req.body ?? {};
   if (typeof body !== "object" || body === null || Buffer.isBuffer(body)) throw new AuthError("UNSUPPORTED_MEDIA_TYPE");
-  if (sizeOf(req, body) > limit || Object.keys(body).length > parameterLimit) throw new AuthError("PAYLOAD_TOO_LARGE");
+  // Names and values, decoded: at most what was sent.
+  const parsedBytes = Object.entries(body).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(String(v)), 0);
+  if (sizeOf(req, parsedBytes) > limit || Object.keys(body).length > parameterLimit) throw new AuthError("PAYLOAD_TOO_LARGE");
   req.body = body;
 }

@@ -3,7 +3,8 @@ import type { PasswordHasher } from "../ports/password-hasher.js";
 import { testRunner, type TestRunner } from "./runner.js";
 
 /**
- * Declares a test suite (mocha, Vitest, Jest or node:test) that checks a {@link PasswordHasher}: salted hashes, exact matching of
+ * Declares a test suite (mocha, Vitest, Jest or node:test) that checks
+ * a {@link PasswordHasher}: salted hashes, exact matching of
  * every byte of long and unusual passwords (no silent truncation), `false` rather than an
  * exception for malformed hashes, and `recognizes` / `needsRehash` on its own hashes. Call it
  * from a test file:

@@ -8,7 +8,8 @@ const NOW = 1_700_000_000_000;
 const TTL_SECONDS = 3600;
 
 /**
- * Declares a test suite (mocha, Vitest, Jest or node:test) that checks a {@link TokenStore} keeps the contract Gatehouse relies on:
+ * Declares a test suite (mocha, Vitest, Jest or node:test) that checks
+ * a {@link TokenStore} keeps the contract Gatehouse relies on:
  * round trips, matching on user, purpose and hash, expiry judged at the given `now` (inclusive),
  * single use under concurrency, one live token per user and purpose, revocation, and copies
  * instead of shared state. Call it from a test file:

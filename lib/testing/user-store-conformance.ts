@@ -5,7 +5,8 @@ import type { NewUser, UserRecord } from "../types.js";
 import { testRunner, type TestRunner } from "./runner.js";
 
 /**
- * Declares a test suite (mocha, Vitest, Jest or node:test) that checks a {@link UserStore} keeps the contract Gatehouse relies on:
+ * Declares a test suite (mocha, Vitest, Jest or node:test) that checks
+ * a {@link UserStore} keeps the contract Gatehouse relies on:
  * round trips, one user per email under concurrency, patches, email changes, deletion, and
  * copies instead of shared state. Call it from a test file:
  *
