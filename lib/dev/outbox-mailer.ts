@@ -38,6 +38,7 @@ export class OutboxMailer implements Mailer {
     this.print = options.print ?? ((text) => console.log(text));
   }
 
+  /** Keeps and prints the email; sends nothing. */
   async send(message: MailMessage): Promise<void> {
     const kept: OutboxMessage = { ...message, sentAt: new Date(), links: linksIn(message.text) };
     this.messages.push(kept);
