@@ -37,7 +37,7 @@ async function sh(cwd: string, cmd: string, args: string[], timeout = 180_000, e
 async function install(dir: string, type: "module" | "commonjs", packages: string[]): Promise<void> {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "consumer-app", private: true, type }, null, 2));
-  await sh(dir, "npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error", ...packages], 240_000);
+  await sh(dir, "npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error", ...packages], 420_000);
 }
 
 interface Server {
@@ -108,7 +108,7 @@ async function call(base: string, method: string, path: string, init: { body?: u
   return { status: res.status, type: res.headers.get("content-type") ?? "", cookies: res.headers.getSetCookie(), json, text };
 }
 
-/** Sign-up, sign-in with a cookie, `/me`, a protected route, sign-out: what the README's curl walk does. */
+/** Sign-up, sign-in with a cookie, refresh, `/me`, a protected route, sign-out: the README's curl walk. */
 async function sessionWalk(server: Server, extra: { hello?: boolean; outbox?: boolean } = {}): Promise<void> {
   const { base } = server;
   const email = `ada.${randomUUID()}@example.com`;
@@ -130,9 +130,14 @@ async function sessionWalk(server: Server, extra: { hello?: boolean; outbox?: bo
   }
   const login = await call(base, "POST", "/auth/login", { body: { email, password: PASSWORD } });
   expect(login.status, login.text).to.equal(200);
-  const cookie = login.cookies.find((c) => c.startsWith("gh.sid="))?.split(";")[0];
-  expect(cookie, String(login.cookies)).to.be.a("string");
-  const csrf = login.json.csrfToken as string;
+  const first = login.cookies.find((c) => c.startsWith("gh.sid="))?.split(";")[0];
+  expect(first, String(login.cookies)).to.be.a("string");
+  // As the README's walk: refresh, then go on with the new session id and CSRF token.
+  const refreshed = await call(base, "POST", "/auth/refresh", { headers: { Cookie: first!, "X-CSRF-Token": login.json.csrfToken as string } });
+  expect(refreshed.status, refreshed.text).to.equal(200);
+  const cookie = refreshed.cookies.find((c) => c.startsWith("gh.sid="))?.split(";")[0];
+  expect(cookie).to.be.a("string").and.not.equal(first);
+  const csrf = refreshed.json.csrfToken as string;
   const me = await call(base, "GET", "/auth/me", { headers: { Cookie: cookie! } });
   expect(me.status).to.equal(200);
   expect((me.json.user as Json).email).to.equal(email);
@@ -188,7 +193,8 @@ describe("the npm package in fresh apps", () => {
     const installing = Date.now();
     await Promise.all([
       install(app5, "module", [...deps.map((d) => (d === "express-gatehouse" ? tarball : d)), ...devDeps]),
-      install(app4, "commonjs", [tarball, "express@^4.21", "ioredis@^5", "typescript", "tsx", "@types/express@^4", "@types/node", "@types/passport"]),
+      // TypeScript and tsx come from app5: they resolve everything else from the project they run on.
+      install(app4, "commonjs", [tarball, "express@^4.21", "ioredis@^5", "@types/express@^4", "@types/node", "@types/passport"]),
     ]);
     console.log(`      installed two apps in ${((Date.now() - installing) / 1000).toFixed(1)} s`);
     for (const dir of [app5, app4]) writeFileSync(join(dir, "tsconfig.json"), TSCONFIG);
@@ -197,7 +203,7 @@ describe("the npm package in fresh apps", () => {
     for (const [name, code] of programs) writeFileSync(join(app5, name), code);
     writeFileSync(join(app4, "server.ts"), EXPRESS4_APP);
     const settle = (p: Promise<string>) => p.then(() => undefined, (err: Error) => err);
-    typechecked = { app5: settle(sh(app5, join(app5, "node_modules/.bin/tsc"), ["-p", "."])), app4: settle(sh(app4, join(app4, "node_modules/.bin/tsc"), ["-p", "."])) };
+    typechecked = { app5: settle(sh(app5, join(app5, "node_modules/.bin/tsc"), ["-p", "."])), app4: settle(sh(app4, join(app5, "node_modules/.bin/tsc"), ["-p", "."])) };
   });
 
   after(async () => {
@@ -220,16 +226,19 @@ describe("the npm package in fresh apps", () => {
     for (const target of targets) expect(files.has(target), `exports target ${target}`).to.equal(true);
   });
 
-  it("a plain ESM JavaScript app (import), JWT mode: register, login, me, logout", async () => {
+  it("a plain ESM JavaScript app (import), JWT mode: register, login, refresh, me, logout", async () => {
     writeFileSync(join(app5, "esm.mjs"), ESM_APP);
     const server = await serve(app5, ["esm.mjs"], redis.url);
     const email = `grace.${randomUUID()}@example.com`;
     expect((await call(server.base, "POST", "/auth/register", { body: { email, password: PASSWORD } })).status).to.equal(201);
     const login = await call(server.base, "POST", "/auth/login", { body: { email, password: PASSWORD } });
     expect(login.status, login.text).to.equal(200);
-    const bearer = { Authorization: `Bearer ${login.json.access_token as string}` };
+    expect((await call(server.base, "GET", "/api/profile", { headers: { Authorization: `Bearer ${login.json.access_token as string}` } })).status).to.equal(200);
+    // As the README's JWT walk: refresh, then go on with the new pair.
+    const pair = await call(server.base, "POST", "/auth/refresh", { body: { refresh_token: login.json.refresh_token } });
+    expect(pair.status, pair.text).to.equal(200);
+    const bearer = { Authorization: `Bearer ${pair.json.access_token as string}` };
     expect((await call(server.base, "GET", "/auth/me", { headers: bearer })).status).to.equal(200);
-    expect((await call(server.base, "GET", "/api/profile", { headers: bearer })).status).to.equal(200);
     expect((await call(server.base, "POST", "/auth/logout", { headers: bearer })).status).to.equal(204);
     expect((await call(server.base, "GET", "/auth/me", { headers: bearer })).status).to.equal(401);
     await server.stop();
@@ -266,7 +275,7 @@ describe("the npm package in fresh apps", () => {
 
   it("an Express 4 app on ioredis 5 (strict TypeScript, @types/passport beside): the walk, protect(), async errors", async () => {
     await typecheck("app4");
-    const server = await serve(app4, [join(app4, "node_modules/tsx/dist/cli.mjs"), "server.ts"], redis.url);
+    const server = await serve(app4, [join(app5, "node_modules/tsx/dist/cli.mjs"), "server.ts"], redis.url);
     await sessionWalk(server, { hello: true });
     await badJson(server);
     const email = `kay.${randomUUID()}@example.com`;
