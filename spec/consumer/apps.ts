@@ -15,7 +15,7 @@ const auth = authRouter({
 });
 app.use("/auth", auth);
 app.get("/api/profile", auth.requireUser, (req, res) => res.json({ user: req.user }));
-app.listen(Number(process.env.PORT));
+app.listen(Number(process.env.PORT), () => console.log("Listening on " + process.env.PORT));
 `;
 
 /** A CommonJS app: require() of the ESM package (Node.js >= 20.19), the testing entry point too. */
@@ -36,7 +36,7 @@ const auth = authRouter({
 });
 app.use("/auth", auth);
 app.get("/api/profile", auth.requireUser, (req, res) => res.json({ user: req.user }));
-app.listen(Number(process.env.PORT));
+app.listen(Number(process.env.PORT), () => console.log("Listening on " + process.env.PORT));
 `;
 
 /**
@@ -73,7 +73,7 @@ app.get("/api/fail", auth.protect(async () => {
 app.use((err: Error, _req: Request, res: Response, _next: NextFunction) => {
   res.status(500).json({ appHandled: err.message });
 });
-app.listen(Number(process.env.PORT));
+app.listen(Number(process.env.PORT), () => console.log("Listening on " + process.env.PORT));
 `;
 
 /** The strict TypeScript settings the consumer apps are checked with. */

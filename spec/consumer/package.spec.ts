@@ -43,13 +43,19 @@ async function install(dir: string, type: "module" | "commonjs", packages: strin
 interface Server {
   base: string;
   output(): string;
+  /** Runs `walk` against the server; a failure carries the server's output and exit status. */
+  check(walk: () => Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }
 
 const servers: ChildProcess[] = [];
 
-/** Starts `node args...` in `cwd` on a free port and waits until it answers. */
-async function serve(cwd: string, args: string[], redisUrl: string): Promise<Server> {
+/**
+ * Starts `node args...` in `cwd` on a free port and waits until it says it listens (so the port is
+ * its own, not a process of another suite that took the port meanwhile) and answers a request
+ * that needs Redis. A port lost in that race (EADDRINUSE) is retried on another.
+ */
+async function serve(cwd: string, args: string[], redisUrl: string, attempts = 3): Promise<Server> {
   const port = await freePort();
   const child = spawn(process.execPath, args, {
     cwd,
@@ -61,24 +67,37 @@ async function serve(cwd: string, args: string[], redisUrl: string): Promise<Ser
   child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
   const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`${args.join(" ")} exited (${child.exitCode}):\n${output}`);
-    // Ready once it answers a request that needs Redis (it fails fast, 503, until connected).
-    const status = await call(base, "POST", "/auth/forgot-password", { body: { email: "nobody@example.com" } }).then(
-      (res) => res.status,
-      () => 0,
-    );
-    if (status !== 0 && status !== 503) break;
-    if (Date.now() > deadline) throw new Error(`${args.join(" ")} was not ready within 30 s:\n${output}`);
+    if (child.exitCode !== null || child.signalCode !== null) {
+      if (attempts > 1 && output.includes("EADDRINUSE")) return serve(cwd, args, redisUrl, attempts - 1);
+      throw new Error(`${args.join(" ")} exited (${child.exitCode ?? child.signalCode}):\n${output}`);
+    }
+    if (/listening on/i.test(output)) {
+      // Ready once it answers a request that needs Redis (it fails fast, 503, until connected).
+      const status = await call(base, "POST", "/auth/forgot-password", { body: { email: "nobody@example.com" } }).then(
+        (res) => res.status,
+        () => 0,
+      );
+      if (status !== 0 && status !== 503) break;
+    }
+    if (Date.now() > deadline) throw new Error(`${args.join(" ")} was not ready within 60 s:\n${output}`);
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
     base,
     output: () => output,
+    check: async (walk) => {
+      try {
+        await walk();
+      } catch (err) {
+        const status = child.exitCode ?? child.signalCode ?? "running";
+        throw new Error(`${(err as Error).message}\n--- ${args.join(" ")} (${status}) ---\n${output}`, { cause: err });
+      }
+    },
     stop: () =>
       new Promise<void>((done) => {
-        if (child.exitCode !== null) return done();
+        if (child.exitCode !== null || child.signalCode !== null) return done();
         child.once("exit", () => done());
         child.kill("SIGTERM");
       }),
@@ -207,7 +226,9 @@ describe("the npm package in fresh apps", () => {
   });
 
   after(async () => {
-    for (const child of servers) if (child.exitCode === null) child.kill("SIGKILL");
+    // SIGTERM, which tsx passes on to the app it runs (a SIGKILL would leave that one behind).
+    const running = servers.filter((child) => child.exitCode === null && child.signalCode === null);
+    await Promise.all(running.map((child) => new Promise((done) => child.once("exit", done).kill("SIGTERM"))));
     await redis.stop();
     if (root) rmSync(root, { recursive: true, force: true });
   });
@@ -229,26 +250,30 @@ describe("the npm package in fresh apps", () => {
   it("a plain ESM JavaScript app (import), JWT mode: register, login, refresh, me, logout", async () => {
     writeFileSync(join(app5, "esm.mjs"), ESM_APP);
     const server = await serve(app5, ["esm.mjs"], redis.url);
-    const email = `grace.${randomUUID()}@example.com`;
-    expect((await call(server.base, "POST", "/auth/register", { body: { email, password: PASSWORD } })).status).to.equal(201);
-    const login = await call(server.base, "POST", "/auth/login", { body: { email, password: PASSWORD } });
-    expect(login.status, login.text).to.equal(200);
-    expect((await call(server.base, "GET", "/api/profile", { headers: { Authorization: `Bearer ${login.json.access_token as string}` } })).status).to.equal(200);
-    // As the README's JWT walk: refresh, then go on with the new pair.
-    const pair = await call(server.base, "POST", "/auth/refresh", { body: { refresh_token: login.json.refresh_token } });
-    expect(pair.status, pair.text).to.equal(200);
-    const bearer = { Authorization: `Bearer ${pair.json.access_token as string}` };
-    expect((await call(server.base, "GET", "/auth/me", { headers: bearer })).status).to.equal(200);
-    expect((await call(server.base, "POST", "/auth/logout", { headers: bearer })).status).to.equal(204);
-    expect((await call(server.base, "GET", "/auth/me", { headers: bearer })).status).to.equal(401);
+    await server.check(async () => {
+      const email = `grace.${randomUUID()}@example.com`;
+      expect((await call(server.base, "POST", "/auth/register", { body: { email, password: PASSWORD } })).status).to.equal(201);
+      const login = await call(server.base, "POST", "/auth/login", { body: { email, password: PASSWORD } });
+      expect(login.status, login.text).to.equal(200);
+      expect((await call(server.base, "GET", "/api/profile", { headers: { Authorization: `Bearer ${login.json.access_token as string}` } })).status).to.equal(200);
+      // As the README's JWT walk: refresh, then go on with the new pair.
+      const pair = await call(server.base, "POST", "/auth/refresh", { body: { refresh_token: login.json.refresh_token } });
+      expect(pair.status, pair.text).to.equal(200);
+      const bearer = { Authorization: `Bearer ${pair.json.access_token as string}` };
+      expect((await call(server.base, "GET", "/auth/me", { headers: bearer })).status).to.equal(200);
+      expect((await call(server.base, "POST", "/auth/logout", { headers: bearer })).status).to.equal(204);
+      expect((await call(server.base, "GET", "/auth/me", { headers: bearer })).status).to.equal(401);
+    });
     await server.stop();
   });
 
   it('a CommonJS app: require("express-gatehouse") and require("express-gatehouse/testing")', async () => {
     writeFileSync(join(app5, "cjs.cjs"), CJS_APP);
     const server = await serve(app5, ["cjs.cjs"], redis.url);
-    await sessionWalk(server);
-    await badJson(server);
+    await server.check(async () => {
+      await sessionWalk(server);
+      await badJson(server);
+    });
     await server.stop();
   });
 
@@ -258,8 +283,10 @@ describe("the npm package in fresh apps", () => {
     handled.add("server.ts");
     await typecheck("app5");
     const server = await serve(app5, [join(app5, "node_modules/tsx/dist/cli.mjs"), "server.ts"], redis.url);
-    await sessionWalk(server, { hello: true, outbox: true });
-    await badJson(server);
+    await server.check(async () => {
+      await sessionWalk(server, { hello: true, outbox: true });
+      await badJson(server);
+    });
     await server.stop();
   });
 
@@ -276,15 +303,17 @@ describe("the npm package in fresh apps", () => {
   it("an Express 4 app on ioredis 5 (strict TypeScript, @types/passport beside): the walk, protect(), async errors", async () => {
     await typecheck("app4");
     const server = await serve(app4, [join(app5, "node_modules/tsx/dist/cli.mjs"), "server.ts"], redis.url);
-    await sessionWalk(server, { hello: true });
-    await badJson(server);
-    const email = `kay.${randomUUID()}@example.com`;
-    await call(server.base, "POST", "/auth/register", { body: { email, password: PASSWORD } });
-    const login = await call(server.base, "POST", "/auth/login", { body: { email, password: PASSWORD } });
-    const cookie = login.cookies.find((c) => c.startsWith("gh.sid="))!.split(";")[0]!;
-    const fail = await call(server.base, "GET", "/api/fail", { headers: { Cookie: cookie } });
-    expect(fail.status).to.equal(500);
-    expect(fail.json).to.deep.equal({ appHandled: "async failure" });
+    await server.check(async () => {
+      await sessionWalk(server, { hello: true });
+      await badJson(server);
+      const email = `kay.${randomUUID()}@example.com`;
+      await call(server.base, "POST", "/auth/register", { body: { email, password: PASSWORD } });
+      const login = await call(server.base, "POST", "/auth/login", { body: { email, password: PASSWORD } });
+      const cookie = login.cookies.find((c) => c.startsWith("gh.sid="))!.split(";")[0]!;
+      const fail = await call(server.base, "GET", "/api/fail", { headers: { Cookie: cookie } });
+      expect(fail.status).to.equal(500);
+      expect(fail.json).to.deep.equal({ appHandled: "async failure" });
+    });
     await server.stop();
   });
 
