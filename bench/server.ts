@@ -25,7 +25,7 @@ import { Cluster, Redis } from "ioredis";
 import { SignJWT, jwtVerify, type JWTHeaderParameters } from "jose";
 import passport from "passport";
 import { Strategy as LocalStrategy } from "passport-local";
-import { authRouter } from "gatehouse";
+import { authRouter } from "express-gatehouse";
 import { pinned, SERVER_CORE } from "./load.js";
 
 export const SECRET = "bench-secret-that-is-long-enough-0123456789";

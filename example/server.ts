@@ -7,7 +7,8 @@
  * Environment: PORT (3000), REDIS_URL, or REDIS_CLUSTER_NODES (host:port,host:port) for a Redis
  * Cluster, or REDIS_SENTINELS (host:port,...) with REDIS_SENTINEL_NAME for Sentinel, AUTH_SECRET (>= 32 bytes; a random one per start if
  * unset), APP_URL (http://localhost:PORT), AUTH_MODE (session | jwt), SMTP_URL (a nodemailer URL;
- * without it, emails are printed to the console and listed at /dev/outbox), AUTH_RATE_LIMITS=off
+ * without it, emails are printed to the console and listed at /dev/outbox, by the library's
+ * devMailer(); with NODE_ENV=production, not at all), AUTH_RATE_LIMITS=off
  * (no rate limits and no lockout: for load tests only).
  */
 import { randomBytes } from "node:crypto";
@@ -15,8 +16,7 @@ import { fileURLToPath } from "node:url";
 import express, { type Response } from "express";
 import { Cluster, Redis } from "ioredis";
 import nodemailer from "nodemailer";
-import { authRouter, type AuthOptions } from "gatehouse";
-import { ConsoleOutbox } from "./outbox.js";
+import { authRouter, devMailer, type AuthOptions } from "express-gatehouse";
 
 const port = Number(process.env.PORT ?? 3000);
 const appUrl = (process.env.APP_URL ?? `http://localhost:${port}`).replace(/\/+$/, "");
@@ -104,9 +104,10 @@ function makeRedisDescription(): string {
 
 // Real mail through SMTP_URL; otherwise print emails and keep them for the /dev/outbox page.
 const smtpUrl = process.env.SMTP_URL;
-const outbox = smtpUrl ? undefined : new ConsoleOutbox(50);
-const mailer: NonNullable<AuthOptions["mailer"]> = smtpUrl ? nodemailer.createTransport(smtpUrl) : outbox!;
-const showOutbox = outbox !== undefined && process.env.NODE_ENV !== "production";
+// The outbox is refused in production (it shows live links): there, without SMTP_URL, no mail.
+const outbox = smtpUrl || process.env.NODE_ENV === "production" ? undefined : devMailer();
+const mailer: AuthOptions["mailer"] = smtpUrl ? nodemailer.createTransport(smtpUrl) : outbox;
+const showOutbox = outbox !== undefined;
 
 const auth = authRouter({
   ...(redis ? { redis } : { storage: { inMemory: true } }),
@@ -151,7 +152,7 @@ app.get(["/reset-password", "/confirm-email"], (_req, res) => {
   res.setHeader("Cache-Control", "no-store");
   res.sendFile("index.html", { root: publicDir });
 });
-if (showOutbox) app.get("/dev/outbox", outbox!.page());
+if (outbox) app.get("/dev/outbox", outbox.page());
 // What the page needs to know before its first request: which transport to use (cookies + CSRF
 // token, or bearer tokens) and whether to link the dev outbox.
 app.get("/config.json", (_req, res) => {

@@ -3,6 +3,8 @@
 // The router and its guards
 export { authRouter, type AuthRouter } from "./http/router.js";
 export type { RequireUser, RequireUserOptions } from "./http/require-user.js";
+export type { Protect, ProtectedHandler, SignedInRequest } from "./http/protect.js";
+export { problemErrorHandler } from "./http/problem-error-handler.js";
 export type { SessionInfo } from "./http/strategies/strategy.js";
 
 // Options, errors, types
@@ -13,6 +15,7 @@ export type { AuthEvent, AuthEvents, NewUser, PublicUser, RequestContext, Sessio
 // Emails
 export { DEFAULT_TEMPLATES, escapeHtml, type RenderedMail, type Template, type TemplateContext, type TemplateName } from "./core/mail-templates.js";
 export { COMMON_PASSWORDS } from "./core/common-passwords.js";
+export { devMailer, OutboxMailer, type DevMailerOptions, type OutboxMessage } from "./dev/outbox-mailer.js";
 
 // Ports: implement them to plug in your own storage, hashing or mail
 export type { UserStore } from "./ports/user-store.js";

@@ -1,18 +1,28 @@
-import express, { type Request, type RequestHandler } from "express";
+import bodyParser from "body-parser";
+import type { Request, RequestHandler } from "express";
 import { body, matchedData, validationResult, type ValidationChain } from "express-validator";
 import { AuthError, type FieldError } from "../errors.js";
 import { MAX_EMAIL_LENGTH } from "../core/email-address.js";
+import { adoptForm, adoptJson, readByApp } from "./parsed-body.js";
 
 /**
  * The router's own JSON parser: `limit` bytes, objects and arrays only. A body of another type
- * is a 415 (only where a route takes a body); an app-level `express.json()` that already ran is
- * respected.
+ * is a 415 (only where a route takes a body). Where an app-level `express.json()` already read
+ * the body, its result is held to the same limit and rules.
  */
 export function jsonBody(limit: number): RequestHandler {
-  const parse = express.json({ limit, strict: true, type: ["application/json", "application/*+json"] });
+  const parse = bodyParser.json({ limit, strict: true, type: ["application/json", "application/*+json"] });
   return (req, res, next) => {
     const hasBody = req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
     if (hasBody && !req.is(["application/json", "application/*+json"])) return next(new AuthError("UNSUPPORTED_MEDIA_TYPE"));
+    if (hasBody && readByApp(req)) {
+      try {
+        adoptJson(req, limit);
+      } catch (err) {
+        return next(err);
+      }
+      return next();
+    }
     parse(req, res, (err?: unknown) => {
       if (err) return next(err);
       if (req.body === undefined || req.body === null) req.body = {};
@@ -27,7 +37,17 @@ export function jsonBody(limit: number): RequestHandler {
  */
 export function formOrJsonBody(limit: number): RequestHandler {
   const json = jsonBody(limit);
-  const form = express.urlencoded({ limit, extended: false, parameterLimit: 20 });
+  const parameterLimit = 20;
+  const parse = bodyParser.urlencoded({ limit, extended: false, parameterLimit });
+  const form: RequestHandler = (req, res, next) => {
+    if (!readByApp(req)) return parse(req, res, next);
+    try {
+      adoptForm(req, limit, parameterLimit);
+    } catch (err) {
+      return next(err);
+    }
+    next();
+  };
   return (req, res, next) => (req.is("application/x-www-form-urlencoded") ? form(req, res, next) : json(req, res, next));
 }
 

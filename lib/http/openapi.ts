@@ -135,7 +135,7 @@ export function openApiDocument(routes: readonly RouteDef[], opts: ResolvedOptio
     info: {
       title: `${opts.mail.appName} authentication`,
       version: "1",
-      description: `Gatehouse, ${jwt ? "JWT" : "session"} mode. Every answer carries \`Cache-Control: no-store\`; every error is \`application/problem+json\`.`,
+      description: `express-gatehouse, ${jwt ? "JWT" : "session"} mode. Every answer carries \`Cache-Control: no-store\`; every error is \`application/problem+json\`.`,
     },
     servers: [{ url: serverUrl }],
     paths,

@@ -29,6 +29,19 @@ const BODY_ERRORS: Record<string, ErrorCode> = {
   "parameters.too.many": "PAYLOAD_TOO_LARGE",
 };
 
+/** A body-parser failure (the router's parser or the app's) as our error; undefined for any other error. */
+export function toBodyError(err: unknown): AuthError | undefined {
+  const type = (err as { type?: unknown } | null)?.type;
+  if (typeof type === "string" && type in BODY_ERRORS) return new AuthError(BODY_ERRORS[type] as ErrorCode);
+  const status = (err as { status?: unknown } | null)?.status;
+  if (typeof status === "number" && status >= 400 && status < 500) {
+    // Other failures reading the body (aborted request, bad length, a Content-Encoding the bytes
+    // do not match): the client's fault, and never a 500.
+    return new AuthError(status === 415 ? "UNSUPPORTED_MEDIA_TYPE" : status === 413 ? "PAYLOAD_TOO_LARGE" : "INVALID_JSON");
+  }
+  return undefined;
+}
+
 /**
  * Turns any error into an answer. Expected failures keep their code; body-parser failures get
  * theirs; anything else is a 500 whose body says nothing about the cause (it goes to the log).
@@ -40,14 +53,8 @@ export function toAuthError(err: unknown, logger: Logger): AuthError {
   }
   // A path parameter that is not valid percent-encoding (`/sessions/%E0%A4%A`): no such resource.
   if (err instanceof URIError) return new AuthError("NOT_FOUND");
-  const type = (err as { type?: unknown } | null)?.type;
-  if (typeof type === "string" && type in BODY_ERRORS) return new AuthError(BODY_ERRORS[type] as ErrorCode);
-  const status = (err as { status?: unknown } | null)?.status;
-  if (typeof status === "number" && status >= 400 && status < 500) {
-    // Other failures reading the body (aborted request, bad length, a Content-Encoding the bytes
-    // do not match): the client's fault, and never a 500.
-    return new AuthError(status === 415 ? "UNSUPPORTED_MEDIA_TYPE" : status === 413 ? "PAYLOAD_TOO_LARGE" : "INVALID_JSON");
-  }
+  const bodyError = toBodyError(err);
+  if (bodyError) return bodyError;
   logger.error("gatehouse: unexpected error", err);
   return new AuthError("INTERNAL_ERROR");
 }

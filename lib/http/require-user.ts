@@ -40,11 +40,11 @@ export interface RequireUser extends RequestHandler {
 }
 
 /**
- * Builds `requireUser` and `optionalUser`. Both run the session middleware themselves when it has
- * not run, so they work on any route of the app. They answer problem+json on their own (the app's
- * error handler never sees them): 401 without a user, 403 on a CSRF failure for unsafe methods or
- * an unverified email where one is required, 503 when the store is down. `optionalUser` lets
- * anonymous requests through.
+ * Builds `requireUser` and `optionalUser`. Both set `req.user` and `res.locals.user`, and run the
+ * session middleware themselves when it has not run, so they work on any route of the app. They
+ * answer problem+json on their own (the app's error handler never sees them): 401 without a user,
+ * 403 on a CSRF failure for unsafe methods or an unverified email where one is required, 503 when
+ * the store is down. `optionalUser` lets anonymous requests through.
  */
 export function userGuards(
   strategy: Strategy,
@@ -68,6 +68,8 @@ export function userGuards(
         }
         if (verifiedEmail && !user.emailVerified) return sendProblem(res, new AuthError("EMAIL_NOT_VERIFIED"));
         req.user = user;
+        // For view engines: templates see `user` without the route passing it.
+        res.locals.user = user;
         next();
       });
     };

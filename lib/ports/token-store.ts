@@ -19,7 +19,7 @@ export interface TokenRecord {
 }
 
 /**
- * Where single-use tokens live. Run `tokenStoreConformance` from `gatehouse/testing` on your
+ * Where single-use tokens live. Run `tokenStoreConformance` from `express-gatehouse/testing` on your
  * implementation. Consumption is atomic: of many concurrent `consume` calls with one token,
  * exactly one gets the record.
  */

@@ -2,7 +2,7 @@ import type { NewUser, UserPatch, UserRecord } from "../types.js";
 
 /**
  * Where users live. Implement it to keep users in your own database; run the exported
- * conformance suite (`gatehouse/testing`) against your implementation.
+ * conformance suite (`express-gatehouse/testing`) against your implementation.
  *
  * Rules every implementation keeps:
  * - an email belongs to at most one user, even under concurrent `create` / `changeEmail`;

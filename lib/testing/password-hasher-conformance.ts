@@ -1,26 +1,28 @@
 import assert from "node:assert/strict";
 import type { PasswordHasher } from "../ports/password-hasher.js";
-import { mochaGlobals } from "./mocha.js";
+import { testRunner, type TestRunner } from "./runner.js";
 
 /**
- * Declares a mocha suite that checks a {@link PasswordHasher}: salted hashes, exact matching of
+ * Declares a test suite (mocha, Vitest, Jest or node:test) that checks
+ * a {@link PasswordHasher}: salted hashes, exact matching of
  * every byte of long and unusual passwords (no silent truncation), `false` rather than an
  * exception for malformed hashes, and `recognizes` / `needsRehash` on its own hashes. Call it
- * from a spec file run by mocha:
+ * from a test file:
  *
  * ```ts
- * import { passwordHasherConformance } from "gatehouse/testing";
+ * import { passwordHasherConformance } from "express-gatehouse/testing";
  * passwordHasherConformance("ScryptHasher", () => new ScryptHasher());
  * ```
  *
  * @param name - The suite title.
  * @param makeHasher - Called before each test.
+ * @param runner - `{ describe, it, beforeEach }` of your test runner; found by itself under mocha,
+ *   Jest, Vitest with globals and node:test.
  */
-export function passwordHasherConformance(name: string, makeHasher: () => PasswordHasher): void {
-  const { describe, it, beforeEach } = mochaGlobals("passwordHasherConformance");
+export function passwordHasherConformance(name: string, makeHasher: () => PasswordHasher, runner?: TestRunner): void {
+  const { describe, it, beforeEach } = testRunner("passwordHasherConformance", 60_000, runner);
 
-  describe(`PasswordHasher conformance: ${name}`, function () {
-    this.timeout(60_000);
+  describe(`PasswordHasher conformance: ${name}`, () => {
     let hasher: PasswordHasher;
 
     beforeEach(() => {

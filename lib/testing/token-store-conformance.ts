@@ -1,20 +1,21 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import type { TokenPurpose, TokenRecord, TokenStore } from "../ports/token-store.js";
-import { mochaGlobals } from "./mocha.js";
+import { testRunner, type TestRunner } from "./runner.js";
 
 /** A fixed logical clock: stores must judge expiry by the `now` they are given, not by their own. */
 const NOW = 1_700_000_000_000;
 const TTL_SECONDS = 3600;
 
 /**
- * Declares a mocha suite that checks a {@link TokenStore} keeps the contract Gatehouse relies on:
+ * Declares a test suite (mocha, Vitest, Jest or node:test) that checks
+ * a {@link TokenStore} keeps the contract Gatehouse relies on:
  * round trips, matching on user, purpose and hash, expiry judged at the given `now` (inclusive),
  * single use under concurrency, one live token per user and purpose, revocation, and copies
- * instead of shared state. Call it from a spec file run by mocha:
+ * instead of shared state. Call it from a test file:
  *
  * ```ts
- * import { tokenStoreConformance } from "gatehouse/testing";
+ * import { tokenStoreConformance } from "express-gatehouse/testing";
  * tokenStoreConformance("PostgresTokenStore", () => new PostgresTokenStore(pool));
  * ```
  *
@@ -22,12 +23,13 @@ const TTL_SECONDS = 3600;
  *
  * @param name - The suite title.
  * @param makeStore - Called before each test.
+ * @param runner - `{ describe, it, beforeEach }` of your test runner; found by itself under mocha,
+ *   Jest, Vitest with globals and node:test.
  */
-export function tokenStoreConformance(name: string, makeStore: () => Promise<TokenStore> | TokenStore): void {
-  const { describe, it, beforeEach } = mochaGlobals("tokenStoreConformance");
+export function tokenStoreConformance(name: string, makeStore: () => Promise<TokenStore> | TokenStore, runner?: TestRunner): void {
+  const { describe, it, beforeEach } = testRunner("tokenStoreConformance", 30_000, runner);
 
-  describe(`TokenStore conformance: ${name}`, function () {
-    this.timeout(30_000);
+  describe(`TokenStore conformance: ${name}`, () => {
     let store: TokenStore;
 
     beforeEach(async () => {

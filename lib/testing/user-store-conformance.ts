@@ -2,15 +2,16 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import type { UserStore } from "../ports/user-store.js";
 import type { NewUser, UserRecord } from "../types.js";
-import { mochaGlobals } from "./mocha.js";
+import { testRunner, type TestRunner } from "./runner.js";
 
 /**
- * Declares a mocha suite that checks a {@link UserStore} keeps the contract Gatehouse relies on:
+ * Declares a test suite (mocha, Vitest, Jest or node:test) that checks
+ * a {@link UserStore} keeps the contract Gatehouse relies on:
  * round trips, one user per email under concurrency, patches, email changes, deletion, and
- * copies instead of shared state. Call it from a spec file run by mocha:
+ * copies instead of shared state. Call it from a test file:
  *
  * ```ts
- * import { userStoreConformance } from "gatehouse/testing";
+ * import { userStoreConformance } from "express-gatehouse/testing";
  * userStoreConformance("PostgresUserStore", () => new PostgresUserStore(pool));
  * ```
  *
@@ -18,12 +19,13 @@ import { mochaGlobals } from "./mocha.js";
  *
  * @param name - The suite title.
  * @param makeStore - Called before each test.
+ * @param runner - `{ describe, it, beforeEach }` of your test runner; found by itself under mocha,
+ *   Jest, Vitest with globals and node:test.
  */
-export function userStoreConformance(name: string, makeStore: () => Promise<UserStore> | UserStore): void {
-  const { describe, it, beforeEach } = mochaGlobals("userStoreConformance");
+export function userStoreConformance(name: string, makeStore: () => Promise<UserStore> | UserStore, runner?: TestRunner): void {
+  const { describe, it, beforeEach } = testRunner("userStoreConformance", 30_000, runner);
 
-  describe(`UserStore conformance: ${name}`, function () {
-    this.timeout(30_000);
+  describe(`UserStore conformance: ${name}`, () => {
     let store: UserStore;
 
     beforeEach(async () => {

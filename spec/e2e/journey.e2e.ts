@@ -56,7 +56,7 @@ async function startExample(mode: Mode, redisUrl: string): Promise<ExampleApp> {
   };
   delete env.SMTP_URL; // emails go to the dev outbox
   delete env.AUTH_RATE_LIMITS; // the journey runs with the real limits
-  const child = spawn(process.execPath, ["--import", "tsx", "--conditions=development", "example/server.ts"], {
+  const child = spawn(process.execPath, ["--import", "tsx", "example/server.ts"], {
     cwd: ROOT,
     env,
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,4 +1,5 @@
-import express, { type Express } from "express";
+import type { Express } from "express";
+import { express } from "./express.js";
 import request from "supertest";
 import type { Redis } from "ioredis";
 import { authRouter, type AuthRouter } from "../../lib/index.js";

@@ -14,7 +14,7 @@ export interface Instance {
  */
 export async function startInstance(env: Record<string, string>, port?: number): Promise<Instance> {
   port ??= await freePort();
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "--conditions=development", "example/server.ts"], {
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "example/server.ts"], {
     env: { ...process.env, NODE_ENV: "development", PORT: String(port), ...env },
     stdio: ["ignore", "ignore", "pipe"],
   });

@@ -1,6 +1,6 @@
 import { expect } from "chai";
-import express from "express";
 import request from "supertest";
+import { express } from "../helpers/express.js";
 import { makeApp as makeAnyApp, register, PASSWORD } from "../helpers/app.js";
 import { MODES } from "../helpers/client.js";
 

@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import express from "express";
 import session from "express-session";
 import request from "supertest";
+import { express } from "../helpers/express.js";
 import { resolveOptions } from "../../lib/options.js";
 import { MemorySessionIndex } from "../../lib/adapters/memory-session-index.js";
 import { RedisSessionIndex } from "../../lib/adapters/redis-session-index.js";

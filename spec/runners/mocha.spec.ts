@@ -1,0 +1,4 @@
+// Under mocha the suites find describe/it/beforeEach among the globals.
+import { memorySuites } from "./memory-suites.js";
+
+memorySuites();
