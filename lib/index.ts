@@ -8,7 +8,7 @@ export type { SessionInfo } from "./http/strategies/strategy.js";
 // Options, errors, types
 export { resolveOptions, type AuthOptions, type AuthHooks, type Logger, type MailTransport, type LinkBuilder } from "./options.js";
 export { AuthError, ERROR_CODES, isAuthError, type ErrorCode, type FieldError } from "./errors.js";
-export type { AuthEvent, AuthEvents, NewUser, PublicUser, RequestContext, SessionMeta, UserPatch, UserRecord } from "./types.js";
+export type { AuthEvent, AuthEvents, JsonValue, NewUser, PublicUser, RequestContext, SessionMeta, UserPatch, UserRecord } from "./types.js";
 
 // Emails
 export { DEFAULT_TEMPLATES, escapeHtml, type RenderedMail, type Template, type TemplateContext, type TemplateName } from "./core/mail.js";

@@ -49,6 +49,7 @@ export function userStoreConformance(name: string, makeStore: () => Promise<User
           passwordHash: input.passwordHash,
           createdAt: input.createdAt,
           updatedAt: input.createdAt,
+          attributes: {},
         });
         assert.deepEqual(await store.findById(user.id), user);
         assert.deepEqual(await store.findByEmail(input.email), user);
@@ -219,15 +220,82 @@ export function userStoreConformance(name: string, makeStore: () => Promise<User
       });
     });
 
+    describe("attributes", () => {
+      const rich = {
+        plan: "pro",
+        seats: 3,
+        ratio: 0.125,
+        big: 9_007_199_254_740_991,
+        beta: true,
+        nothing: [],
+        empty: {},
+        nested: { tags: ["a", "ü", "😀"], deep: { x: null, y: [1, [2, { z: "3" }]] } },
+        "dotted.key": "ok",
+        "with space and ünicode": "ok",
+        ["__proto__"]: "a key like any other",
+      };
+
+      it("round-trips JSON values of every kind through create, findById and findByEmail", async () => {
+        const attributes = JSON.parse(JSON.stringify(rich)) as NonNullable<NewUser["attributes"]>;
+        const user = await created({ attributes });
+        assert.deepEqual(user.attributes, attributes);
+        assert.deepEqual((await store.findById(user.id))?.attributes, attributes);
+        assert.deepEqual((await store.findByEmail(user.email))?.attributes, attributes);
+        assert.equal(Object.getPrototypeOf((await store.findById(user.id))!.attributes), Object.prototype);
+      });
+
+      it("merges a patch key by key: a value sets, null removes, other keys stay", async () => {
+        const user = await created({ attributes: { keep: 1, replace: "old", drop: { a: 1 } } });
+        const updated = await store.update(user.id, {
+          attributes: { replace: ["new"], drop: null, add: { nested: true }, absent: null },
+          updatedAt: user.createdAt + 1,
+        });
+        const expected = { keep: 1, replace: ["new"], add: { nested: true } };
+        assert.deepEqual(updated?.attributes, expected);
+        assert.deepEqual((await store.findById(user.id))?.attributes, expected);
+        assert.deepEqual((await store.findByEmail(user.email))?.attributes, expected);
+      });
+
+      it("leaves attributes alone on a patch without them, and keeps them across changeEmail", async () => {
+        const user = await created({ attributes: { mfa: { totp: "secret" } } });
+        const updated = await store.update(user.id, { name: "Grace", updatedAt: user.createdAt + 1 });
+        assert.deepEqual(updated?.attributes, { mfa: { totp: "secret" } });
+        const changed = await store.changeEmail(user.id, freshEmail(), user.createdAt + 2);
+        assert.ok(changed && changed !== "email_taken");
+        assert.deepEqual(changed.attributes, { mfa: { totp: "secret" } });
+      });
+
+      it("keeps concurrent patches of different keys (no lost update)", async () => {
+        const user = await created();
+        await Promise.all(
+          Array.from({ length: 10 }, (_, i) => store.update(user.id, { attributes: { [`k${i}`]: i }, updatedAt: user.createdAt + 1 })),
+        );
+        const expected = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`k${i}`, i]));
+        assert.deepEqual((await store.findById(user.id))?.attributes, expected);
+      });
+
+      it("gives {} to a user created without attributes, and can remove the last key", async () => {
+        const user = await created();
+        assert.deepEqual(user.attributes, {});
+        await store.update(user.id, { attributes: { only: "one" }, updatedAt: user.createdAt + 1 });
+        const emptied = await store.update(user.id, { attributes: { only: null }, updatedAt: user.createdAt + 2 });
+        assert.deepEqual(emptied?.attributes, {});
+        assert.deepEqual((await store.findById(user.id))?.attributes, {});
+      });
+    });
+
     describe("isolation", () => {
       it("returns copies: mutating a result does not change the store", async () => {
-        const user = await created({ name: "Ada" });
-        const snapshot = { ...user };
+        const user = await created({ name: "Ada", attributes: { nested: { list: ["a"] } } });
+        const snapshot = { ...user, attributes: { nested: { list: ["a"] } } };
         const mutate = (u: UserRecord | "email_taken" | null) => {
           assert.ok(u && u !== "email_taken");
           u.name = "Mallory";
           u.emailVerified = true;
           u.passwordHash = "tampered";
+          u.attributes.injected = "yes";
+          const nested = u.attributes.nested as { list: string[] } | undefined;
+          nested?.list.push("tampered");
         };
         mutate(user);
         mutate(await store.findById(snapshot.id));

@@ -67,6 +67,27 @@ describe("RedisUserStore", () => {
       expect(await client.pttl(userKey), "permanent once the email is claimed").to.equal(-1);
     });
 
+    it("keeps attributes as one a:<key> JSON field each, and reads records written without them as {}", async () => {
+      const prefix = redis.prefix();
+      const store = new RedisUserStore(client, { keyPrefix: prefix });
+      const user = await store.create(newUser({ attributes: { plan: "pro", mfa: { totp: true } } }));
+      const userKey = `${prefix}{u:${user!.id}}:user`;
+      expect(await client.hget(userKey, "a:plan")).to.equal('"pro"');
+      expect(await client.hget(userKey, "a:mfa")).to.equal('{"totp":true}');
+      // A record in the format of earlier versions (no attribute fields at all).
+      const legacyId = "legacyLegacyLegacyLeg1";
+      const legacy = newUser();
+      await client.hset(`${prefix}{u:${legacyId}}:user`, {
+        id: legacyId, email: legacy.email, emailVerified: "1", passwordHash: legacy.passwordHash,
+        createdAt: "1700000000000", updatedAt: "1700000000001",
+      });
+      await client.set(`${prefix}{e:${sha256(legacy.email)}}:email`, legacyId);
+      expect((await store.findById(legacyId))?.attributes).to.deep.equal({});
+      expect((await store.findByEmail(legacy.email))?.attributes).to.deep.equal({});
+      const patched = await store.update(legacyId, { attributes: { added: 1 }, updatedAt: 1_700_000_000_002 });
+      expect(patched).to.deep.include({ id: legacyId, emailVerified: true, attributes: { added: 1 } });
+    });
+
     it("writes a new record with a short TTL until its email is claimed (an interrupted registration cleans itself up)", async () => {
       const prefix = redis.prefix();
       const store = new RedisUserStore(client, { keyPrefix: prefix });
