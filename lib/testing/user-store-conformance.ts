@@ -15,11 +15,29 @@ import { mochaGlobals } from "./mocha.js";
  * ```
  *
  * Every test uses fresh random emails, so `makeStore` may return stores over one shared backend.
+ * Pass `options.unavailable` (a store on a backend that is down: a closed port, a stopped
+ * server) to check that every method rejects, promptly, instead of answering.
  *
  * @param name - The suite title.
  * @param makeStore - Called before each test.
+ * @param options - Optional cases that need more than a working store.
  */
-export function userStoreConformance(name: string, makeStore: () => Promise<UserStore> | UserStore): void {
+/** Options of {@link userStoreConformance}. */
+export interface UserStoreConformanceOptions {
+  /** Makes a store whose backend fails (refuses connections or errors on every call). */
+  unavailable?: () => Promise<UserStore> | UserStore;
+  /**
+   * How long a method of the `unavailable` store may take to reject, in milliseconds.
+   * @default 2000
+   */
+  rejectWithinMs?: number;
+}
+
+export function userStoreConformance(
+  name: string,
+  makeStore: () => Promise<UserStore> | UserStore,
+  options: UserStoreConformanceOptions = {},
+): void {
   const { describe, it, beforeEach } = mochaGlobals("userStoreConformance");
 
   describe(`UserStore conformance: ${name}`, function () {
@@ -80,6 +98,16 @@ export function userStoreConformance(name: string, makeStore: () => Promise<User
         const first = await created();
         assert.equal(await store.create(newUser({ email: first.email })), null);
         assert.deepEqual(await store.findByEmail(first.email), first);
+      });
+
+      it("compares emails byte for byte: case, accents and Unicode forms never collide", async () => {
+        const base = randomBytes(6).toString("hex");
+        const variants = ["a", "A", "ä", "Ä", "a\u0308", "ß", "ss", "i", "ı", "ﬁ", "fi"].map((v) => `${base}-${v}@example.com`);
+        const users = await Promise.all(variants.map((email) => store.create(newUser({ email }))));
+        users.forEach((user, i) => assert.ok(user, `${variants[i]} collided with another variant`));
+        for (const [i, email] of variants.entries()) {
+          assert.equal((await store.findByEmail(email))?.id, users[i]!.id, `findByEmail(${email}) found another user`);
+        }
       });
 
       it("creates exactly one user when 20 creates of one email race", async () => {
@@ -283,6 +311,31 @@ export function userStoreConformance(name: string, makeStore: () => Promise<User
         assert.deepEqual((await store.findById(user.id))?.attributes, {});
       });
     });
+
+    if (options.unavailable) {
+      const unavailable = options.unavailable;
+      const within = options.rejectWithinMs ?? 2000;
+      describe("outage", () => {
+        it(`rejects every method within ${within} ms while the backend is down, answering nothing`, async () => {
+          const broken = await unavailable();
+          const id = randomBytes(16).toString("base64url");
+          const calls: Record<string, () => Promise<unknown>> = {
+            create: () => broken.create(newUser()),
+            findById: () => broken.findById(id),
+            findByEmail: () => broken.findByEmail(freshEmail()),
+            update: () => broken.update(id, { name: "x", updatedAt: 1 }),
+            changeEmail: () => broken.changeEmail(id, freshEmail(), 1),
+            delete: () => broken.delete(id),
+          };
+          for (const [method, call] of Object.entries(calls)) {
+            const started = Date.now();
+            await assert.rejects(call(), `${method} resolved while the backend is down`);
+            const took = Date.now() - started;
+            assert.ok(took < within, `${method} took ${took} ms to reject`);
+          }
+        });
+      });
+    }
 
     describe("isolation", () => {
       it("returns copies: mutating a result does not change the store", async () => {
