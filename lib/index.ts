@@ -28,3 +28,14 @@ export { RedisTokenStore } from "./adapters/redis-token-store.js";
 export { MemoryTokenStore } from "./adapters/memory-token-store.js";
 export { Argon2Hasher } from "./adapters/argon2-hasher.js";
 export { BcryptHasher } from "./adapters/bcrypt-hasher.js";
+
+// Users in SQL (Postgres, MySQL / MariaDB, SQLite through Kysely), and importing them
+export { SqlUserStore, type SqlUserStoreOptions, type SqlUserColumns } from "./adapters/sql-user-store.js";
+export { kyselyFromUrl, type SqlConnectionOptions, type SqlDialectName, type AnyKysely } from "./adapters/sql-database.js";
+export { migrate, migrationStatus, type MigrateOptions, type MigrationState } from "./adapters/sql-migrations.js";
+export { importUsers, type ImportRecord, type ImportOutcome, type ImportReport, type ImportOptions } from "./core/user-import.js";
+
+// Verify-only hashers of imported formats (for `hashing.legacy`)
+export { DjangoPbkdf2Hasher, djangoPbkdf2 } from "./adapters/django-pbkdf2-hasher.js";
+export { BetterAuthScryptHasher, betterAuthScrypt } from "./adapters/better-auth-scrypt-hasher.js";
+export { DeviseBcryptHasher, deviseBcrypt, type DeviseBcryptHasherOptions } from "./adapters/devise-bcrypt-hasher.js";

@@ -108,6 +108,13 @@ export interface AuthOptions {
   hashing?: {
     /** A hasher of your own instead of argon2id (or bcrypt when argon2 cannot load). */
     hasher?: PasswordHasher;
+    /**
+     * Verify-only hashers of formats imported from another system (`djangoPbkdf2()`,
+     * `betterAuthScrypt()`, `deviseBcrypt({ pepper })`, or your own). They are asked, in order,
+     * before the built-in bcrypt; a hash one of them verifies is replaced by a new hash at that
+     * sign-in. @default []
+     */
+    legacy?: readonly PasswordHasher[];
     /** argon2id parameters. @default { memoryCost: 19456 (KiB), timeCost: 2, parallelism: 1 } */
     argon2?: { memoryCost?: number; timeCost?: number; parallelism?: number };
     /** bcrypt cost when bcrypt is used (>= 10). @default 12 */
@@ -241,6 +248,7 @@ export interface ResolvedOptions {
   password: { minLength: number; maxLength: number; commonPasswords: Iterable<string> | false | undefined };
   hashing: {
     hasher: PasswordHasher | undefined;
+    legacy: PasswordHasher[];
     argon2: { memoryCost: number; timeCost: number; parallelism: number };
     bcryptCost: number;
     concurrency: number;
@@ -369,6 +377,10 @@ export function resolveOptions(input: AuthOptions): ResolvedOptions {
   if (hasher !== undefined && (typeof hasher !== "object" || typeof hasher.hash !== "function" || typeof hasher.verify !== "function")) {
     fail("hashing.hasher must implement PasswordHasher (hash, verify, recognizes, needsRehash).");
   }
+  const legacy = h.legacy ?? [];
+  if (!Array.isArray(legacy) || !legacy.every((l: unknown) => typeof l === "object" && l !== null && typeof (l as PasswordHasher).verify === "function" && typeof (l as PasswordHasher).recognizes === "function")) {
+    fail("hashing.legacy must be an array of PasswordHasher, e.g. [djangoPbkdf2(), betterAuthScrypt()].");
+  }
 
   const s = plainObject(o.session, "session");
   const secure = bool(s.secure, "session.secure", appUrl.protocol === "https:");
@@ -438,6 +450,7 @@ export function resolveOptions(input: AuthOptions): ResolvedOptions {
     password: { minLength, maxLength, commonPasswords },
     hashing: {
       hasher,
+      legacy: [...(legacy as PasswordHasher[])],
       argon2: {
         memoryCost: positiveInt(a2.memoryCost, "hashing.argon2.memoryCost", 19456),
         timeCost: positiveInt(a2.timeCost, "hashing.argon2.timeCost", 2),

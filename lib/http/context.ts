@@ -84,14 +84,16 @@ let warnedNoArgon2 = false;
 /** argon2id when the native module loads; otherwise bcrypt, said once. Other schemes still verify (and upgrade). */
 function hashers(opts: ResolvedOptions): { primary: PasswordHasher; others: PasswordHasher[] } {
   const bcrypt = new BcryptHasher({ cost: opts.hashing.bcryptCost });
-  if (opts.hashing.hasher) return { primary: opts.hashing.hasher, others: [bcrypt] };
+  // Imported formats first: a Devise hash looks like any bcrypt hash but needs its pepper.
+  const { legacy } = opts.hashing;
+  if (opts.hashing.hasher) return { primary: opts.hashing.hasher, others: [...legacy, bcrypt] };
   const argon2 = loadArgon2();
-  if (argon2) return { primary: new Argon2Hasher(opts.hashing.argon2, argon2), others: [bcrypt] };
+  if (argon2) return { primary: new Argon2Hasher(opts.hashing.argon2, argon2), others: [...legacy, bcrypt] };
   if (!warnedNoArgon2) {
     warnedNoArgon2 = true;
     opts.logger.warn("gatehouse: the argon2 module could not be loaded; hashing passwords with bcrypt instead.");
   }
-  return { primary: bcrypt, others: [] };
+  return { primary: bcrypt, others: legacy };
 }
 
 /** Sessions (express-session on Redis) or bearer tokens (jose + refresh families on Redis), per `mode`. */
