@@ -6,6 +6,7 @@ import type { AuthOptions } from "../../lib/options.js";
 import type { PasswordHasher } from "../../lib/ports/password-hasher.js";
 import { Argon2Hasher } from "../../lib/adapters/argon2-hasher.js";
 import { testRedis, type TestRedis } from "./redis.js";
+import { sqlTestUserStore } from "./sql-users.js";
 
 export const SECRET = "test-secret-that-is-long-enough-0123456789";
 export const APP_URL = "http://app.test";
@@ -76,7 +77,10 @@ export async function makeApp(overrides: Partial<AuthOptions> = {}, setup?: (app
   const hasher = new CountingHasher();
   const app = express();
   setup?.(app);
+  // GATEHOUSE_TEST_USERS=postgres (or mysql, sqlite): users in SQL, everything else in Redis.
+  const userStore = overrides.userStore ?? (await sqlTestUserStore());
   const auth = authRouter({
+    ...(userStore ? { userStore } : {}),
     redis,
     secret: SECRET,
     appUrl: APP_URL,
