@@ -8,7 +8,8 @@
  * Cluster, or REDIS_SENTINELS (host:port,...) with REDIS_SENTINEL_NAME for Sentinel, AUTH_SECRET (>= 32 bytes; a random one per start if
  * unset), APP_URL (http://localhost:PORT), AUTH_MODE (session | jwt), SMTP_URL (a nodemailer URL;
  * without it, emails are printed to the console and listed at /dev/outbox), AUTH_RATE_LIMITS=off
- * (no rate limits and no lockout: for load tests only).
+ * (no rate limits and no lockout: for load tests only), DATABASE_URL (postgres://, mysql:// or
+ * sqlite:path: users in that database, see example/users.ts).
  */
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
@@ -17,6 +18,7 @@ import { Cluster, Redis } from "ioredis";
 import nodemailer from "nodemailer";
 import { authRouter, type AuthOptions } from "gatehouse";
 import { ConsoleOutbox } from "./outbox.js";
+import { sqlUsers } from "./users.js";
 
 const port = Number(process.env.PORT ?? 3000);
 const appUrl = (process.env.APP_URL ?? `http://localhost:${port}`).replace(/\/+$/, "");
@@ -108,8 +110,11 @@ const outbox = smtpUrl ? undefined : new ConsoleOutbox(50);
 const mailer: NonNullable<AuthOptions["mailer"]> = smtpUrl ? nodemailer.createTransport(smtpUrl) : outbox!;
 const showOutbox = outbox !== undefined && process.env.NODE_ENV !== "production";
 
+const users = await sqlUsers();
+
 const auth = authRouter({
   ...(redis ? { redis } : { inMemory: true }),
+  ...(users ? { userStore: users.store } : {}),
   secret,
   appUrl,
   mode,
@@ -162,7 +167,7 @@ app.use(express.static(publicDir, { setHeaders: pageHeaders }));
 
 function usage(): string {
   const base = appUrl;
-  const head = `Gatehouse example (${connected ? connected.where : "in-memory stores"}, ${mode} mode${rateLimitsOff ? ", RATE LIMITS OFF" : ""})
+  const head = `Gatehouse example (${connected ? connected.where : "in-memory stores"}${users ? `, ${users.where}` : ""}, ${mode} mode${rateLimitsOff ? ", RATE LIMITS OFF" : ""})
 
 Open ${base}/ in a browser to register, sign in, verify your email, reset your password,
 change password or email, and manage sessions.

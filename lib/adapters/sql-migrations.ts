@@ -14,6 +14,13 @@ export interface MigrateOptions {
   table?: string;
   /** The clock for `applied_at`, in milliseconds. @default Date.now */
   now?: () => number;
+  /**
+   * The name the shipped files give the users table (`schema.table` allowed), for a store with
+   * the same `table` option. Another users table in the same database needs its own `table` of
+   * migrations, since the record says which files ran, not for which table.
+   * @default "gatehouse_users"
+   */
+  usersTable?: string;
 }
 
 /** One shipped migration and whether this database has it. */
@@ -51,7 +58,7 @@ export async function migrate(db: AnyKysely, options: MigrateOptions = {}): Prom
   const applied = [];
   for (const state of await migrationStatus(db, { ...options, dialect })) {
     if (state.appliedAt !== null) continue;
-    const source = await readFile(migrationsDirectory(dialect) + state.name, "utf8");
+    const source = withUsersTable(await readFile(migrationsDirectory(dialect) + state.name, "utf8"), options.usersTable);
     // Postgres and SQLite run a file in one transaction (DDL is transactional there); MySQL
     // commits each DDL statement by itself, which the idempotent files make harmless.
     await db.transaction().execute(async (trx) => {
@@ -87,6 +94,16 @@ async function ensureMigrationsTable(db: AnyKysely, table: string): Promise<void
 async function hasTable(db: AnyKysely, table: string): Promise<boolean> {
   const tables = await db.introspection.getTables();
   return tables.some((t) => t.name === table);
+}
+
+/** The shipped SQL with the users table (and its index) renamed. */
+function withUsersTable(source: string, usersTable: string | undefined): string {
+  if (usersTable === undefined || usersTable === "gatehouse_users") return source;
+  if (!/^([A-Za-z_][A-Za-z0-9_]*\.)?[A-Za-z_][A-Za-z0-9_]*$/.test(usersTable)) {
+    throw new TypeError("migrate: usersTable must be an SQL identifier (letters, digits, _), optionally schema-qualified");
+  }
+  const bare = usersTable.split(".").pop()!;
+  return source.replaceAll("gatehouse_users_email_normalized", `${bare}_email_normalized`).replaceAll("gatehouse_users", usersTable);
 }
 
 /** The statements of a migration file: split at semicolons that end a line, comments dropped. */

@@ -242,3 +242,25 @@ for (const dialect of ["postgres", "mysql", "sqlite"] as const satisfies readonl
     }
   });
 }
+
+describe("migrate({ usersTable })", () => {
+  it("creates the users table under another name, with its own unique index, for a store with that table", async () => {
+    const database = (await createTestDatabase("sqlite"))!;
+    const db = kyselyFromUrl(database.url);
+    try {
+      expect(await migrate(db, { usersTable: "auth_users", table: "auth_migrations" })).to.deep.equal(["001-users.sql"]);
+      const store = new SqlUserStore(db, { table: "auth_users" });
+      const user = await store.create(newUser());
+      expect(await store.create(newUser({ email: user!.email }))).to.equal(null);
+      const tables = (await db.introspection.getTables()).map((t) => t.name);
+      expect(tables).to.include.members(["auth_users", "auth_migrations"]);
+      expect(tables).to.not.include("gatehouse_users");
+      let refused = false;
+      await migrate(db, { usersTable: "bad name; drop table x" }).catch(() => (refused = true));
+      expect(refused).to.equal(true);
+    } finally {
+      await db.destroy();
+      await database.drop();
+    }
+  });
+});

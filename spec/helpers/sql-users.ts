@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { kyselyFromUrl, type AnyKysely, type SqlDialectName } from "../../lib/adapters/sql-database.js";
 import { migrate } from "../../lib/adapters/sql-migrations.js";
 import { SqlUserStore } from "../../lib/adapters/sql-user-store.js";
@@ -37,5 +38,9 @@ export async function sqlTestUserStore(): Promise<SqlUserStore | undefined> {
     };
     return db;
   })();
-  return new SqlUserStore(await shared);
+  // A table per app, as each app has its own Redis key prefix: specs reuse addresses.
+  const db = await shared;
+  const table = `users_${randomBytes(6).toString("hex")}`;
+  await migrate(db, { usersTable: table, table: `${table}_migrations` });
+  return new SqlUserStore(db, { table });
 }
