@@ -13,6 +13,7 @@ export type { AuthEvent, AuthEvents, JsonValue, NewUser, PublicUser, RequestCont
 // Emails
 export { DEFAULT_TEMPLATES, escapeHtml, type RenderedMail, type Template, type TemplateContext, type TemplateName } from "./core/mail.js";
 export { COMMON_PASSWORDS } from "./core/common-passwords.js";
+export { normalizeEmail, MAX_EMAIL_LENGTH } from "./core/emails.js";
 
 // Ports: implement them to plug in your own storage, hashing or mail
 export type { UserStore } from "./ports/user-store.js";

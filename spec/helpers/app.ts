@@ -78,7 +78,8 @@ export async function makeApp(overrides: Partial<AuthOptions> = {}, setup?: (app
   const app = express();
   setup?.(app);
   // GATEHOUSE_TEST_USERS=postgres (or mysql, sqlite): users in SQL, everything else in Redis.
-  const userStore = overrides.userStore ?? (await sqlTestUserStore());
+  // Apps on one key prefix share their users (a deploy, a second instance), so do their tables.
+  const userStore = overrides.userStore ?? (await sqlTestUserStore(overrides.keyPrefix ?? prefix));
   const auth = authRouter({
     ...(userStore ? { userStore } : {}),
     redis,

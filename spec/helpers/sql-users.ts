@@ -19,7 +19,10 @@ let cleanup: (() => Promise<void>) | undefined;
 const g = globalThis as { after?: (fn: () => Promise<void>) => void };
 if (TEST_USERS && typeof g.after === "function") g.after(async () => cleanup?.());
 
-export async function sqlTestUserStore(): Promise<SqlUserStore | undefined> {
+const tables = new Map<string, Promise<string>>();
+
+/** The SQL store of the apps on `keyPrefix` (one table per prefix), or undefined when the users stay in Redis. */
+export async function sqlTestUserStore(keyPrefix: string): Promise<SqlUserStore | undefined> {
   if (!TEST_USERS) return undefined;
   if (!["postgres", "mysql", "sqlite"].includes(TEST_USERS)) {
     throw new Error(`GATEHOUSE_TEST_USERS must be postgres, mysql or sqlite, not ${JSON.stringify(TEST_USERS)}`);
@@ -38,9 +41,13 @@ export async function sqlTestUserStore(): Promise<SqlUserStore | undefined> {
     };
     return db;
   })();
-  // A table per app, as each app has its own Redis key prefix: specs reuse addresses.
+  // A table per key prefix, as each app has a prefix of its own: specs reuse addresses.
   const db = await shared;
-  const table = `users_${randomBytes(6).toString("hex")}`;
-  await migrate(db, { usersTable: table, table: `${table}_migrations` });
-  return new SqlUserStore(db, { table });
+  let table = tables.get(keyPrefix);
+  if (!table) {
+    const name = `users_${randomBytes(6).toString("hex")}`;
+    table = migrate(db, { usersTable: name, table: `${name}_migrations` }).then(() => name);
+    tables.set(keyPrefix, table);
+  }
+  return new SqlUserStore(db, { table: await table });
 }
