@@ -124,5 +124,12 @@ export function sqlDialectOf(db: AnyKysely): SqlDialectName {
   if (adapter instanceof PostgresAdapter) return "postgres";
   if (adapter instanceof MysqlAdapter) return "mysql";
   if (adapter instanceof SqliteAdapter) return "sqlite";
+  // Another copy of kysely in node_modules (the app's version and ours): compare by name.
+  for (let proto = Object.getPrototypeOf(adapter) as { constructor?: { name?: string } } | null; proto; proto = Object.getPrototypeOf(proto) as typeof proto) {
+    const name = proto.constructor?.name;
+    if (name === "PostgresAdapter") return "postgres";
+    if (name === "MysqlAdapter") return "mysql";
+    if (name === "SqliteAdapter") return "sqlite";
+  }
   throw new TypeError("gatehouse: the Kysely instance is neither Postgres, MySQL/MariaDB nor SQLite; pass { dialect } explicitly");
 }

@@ -46,7 +46,14 @@ for (const dialect of ["postgres", "mysql", "sqlite"] as const satisfies readonl
       `SqlUserStore (${dialect})`,
       () => new SqlUserStore(db),
       dialect === "sqlite"
-        ? {}
+        ? {
+            // No server to be absent: a database whose driver is closed rejects every query.
+            unavailable: async () => {
+              const broken = kyselyFromUrl(database.url);
+              await broken.destroy();
+              return new SqlUserStore(broken);
+            },
+          }
         : {
             // A port where nothing listens: the connection is refused.
             unavailable: () => {

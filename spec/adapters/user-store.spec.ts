@@ -36,7 +36,17 @@ describe("RedisUserStore", () => {
   });
   after(() => redis.cleanup());
 
-  userStoreConformance("RedisUserStore", () => new RedisUserStore(client, { keyPrefix: sharedPrefix }));
+  const closed: Redis[] = [];
+  after(() => closed.forEach((c) => c.disconnect()));
+  userStoreConformance("RedisUserStore", () => new RedisUserStore(client, { keyPrefix: sharedPrefix }), {
+    // Port 1: nothing listens, every command fails at once (no offline queue).
+    unavailable: () => {
+      const down = new Redis({ ...FAIL_FAST, port: 1, lazyConnect: true });
+      down.on("error", () => {});
+      closed.push(down);
+      return new RedisUserStore(down, { keyPrefix: sharedPrefix });
+    },
+  });
 
   describe("after the conformance suite", () => {
     it("left every email index entry pointing to its user, every user indexed, and no lease", async () => {
