@@ -11,6 +11,7 @@ import { DjangoPbkdf2Hasher, djangoPbkdf2 } from "../../lib/adapters/django-pbkd
 import { BetterAuthScryptHasher, betterAuthScrypt } from "../../lib/adapters/better-auth-scrypt-hasher.js";
 import { DeviseBcryptHasher, deviseBcrypt } from "../../lib/adapters/devise-bcrypt-hasher.js";
 import type { PasswordHasher } from "../../lib/ports/password-hasher.js";
+import { resolveOptions } from "../../lib/options.js";
 
 /** better-auth's own hashPassword (packages/better-auth/src/crypto/password.ts), on the same @noble/hashes. */
 async function betterAuthHashPassword(password: string): Promise<string> {
@@ -114,5 +115,16 @@ describe("Imported password hash formats", function () {
     const started = Date.now();
     expect(await djangoPbkdf2().verify("pbkdf2_sha256$999999999$seasalt$8xBlGd3jVgvJ+92hWPxi5ww0uuAuAnKgC45eudxro7c=", "lètmein")).to.equal(false);
     expect(Date.now() - started).to.be.below(1000);
+  });
+});
+
+describe("hashing.legacy", () => {
+  const base = { inMemory: true, secret: "test-secret-that-is-long-enough-0123456789", appUrl: "http://app.test", logger: { warn: () => {}, error: () => {} } };
+
+  it("takes verify-only hashers, and refuses anything else with a TypeError saying how to fix it", () => {
+    expect(resolveOptions({ ...base, hashing: { legacy: [djangoPbkdf2(), betterAuthScrypt()] } }).hashing.legacy).to.have.length(2);
+    expect(resolveOptions(base).hashing.legacy).to.deep.equal([]);
+    expect(() => resolveOptions({ ...base, hashing: { legacy: djangoPbkdf2() as never } })).to.throw(TypeError, /hashing\.legacy/);
+    expect(() => resolveOptions({ ...base, hashing: { legacy: [{}] as never } })).to.throw(TypeError, /hashing\.legacy/);
   });
 });

@@ -50,6 +50,8 @@ for (const dialect of ["postgres", "mysql", "sqlite"] as const satisfies readonl
             // No server to be absent: a database whose driver is closed rejects every query.
             unavailable: async () => {
               const broken = kyselyFromUrl(database.url);
+              // Opened, then closed (Kysely ignores destroy() before its first query).
+              await sql`select 1`.execute(broken);
               await broken.destroy();
               return new SqlUserStore(broken);
             },
