@@ -9,7 +9,8 @@
  * unset), APP_URL (http://localhost:PORT), AUTH_MODE (session | jwt), SMTP_URL (a nodemailer URL;
  * without it, emails are printed to the console and listed at /dev/outbox, by the library's
  * devMailer(); with NODE_ENV=production, not at all), AUTH_RATE_LIMITS=off
- * (no rate limits and no lockout: for load tests only).
+ * (no rate limits and no lockout: for load tests only), DATABASE_URL (postgres://, mysql:// or
+ * sqlite:path: users in that database, see example/users.ts).
  */
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
@@ -17,6 +18,7 @@ import express, { type Response } from "express";
 import { Cluster, Redis } from "ioredis";
 import nodemailer from "nodemailer";
 import { authRouter, devMailer, type AuthOptions } from "express-gatehouse";
+import { sqlUsers } from "./users.js";
 
 const port = Number(process.env.PORT ?? 3000);
 const appUrl = (process.env.APP_URL ?? `http://localhost:${port}`).replace(/\/+$/, "");
@@ -109,8 +111,11 @@ const outbox = smtpUrl || process.env.NODE_ENV === "production" ? undefined : de
 const mailer: AuthOptions["mailer"] = smtpUrl ? nodemailer.createTransport(smtpUrl) : outbox;
 const showOutbox = outbox !== undefined;
 
+const users = await sqlUsers();
+
 const auth = authRouter({
-  ...(redis ? { redis } : { storage: { inMemory: true } }),
+  ...(redis ? { redis } : {}),
+  storage: { ...(redis ? {} : { inMemory: true }), ...(users ? { users: users.store } : {}) },
   secret,
   appUrl,
   mode,
@@ -163,7 +168,7 @@ app.use(express.static(publicDir, { setHeaders: pageHeaders }));
 
 function usage(): string {
   const base = appUrl;
-  const head = `Gatehouse example (${connected ? connected.where : "in-memory stores"}, ${mode} mode${rateLimitsOff ? ", RATE LIMITS OFF" : ""})
+  const head = `Gatehouse example (${connected ? connected.where : "in-memory stores"}${users ? `, ${users.where}` : ""}, ${mode} mode${rateLimitsOff ? ", RATE LIMITS OFF" : ""})
 
 Open ${base}/ in a browser to register, sign in, verify your email, reset your password,
 change password or email, and manage sessions.

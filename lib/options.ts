@@ -121,6 +121,13 @@ export interface AuthOptions {
   hashing?: {
     /** A hasher of your own instead of argon2id (or bcrypt when argon2 cannot load). */
     hasher?: PasswordHasher;
+    /**
+     * Verify-only hashers of formats imported from another system (`djangoPbkdf2()`,
+     * `betterAuthScrypt()`, `deviseBcrypt({ pepper })`, or your own). They are asked, in order,
+     * before the built-in bcrypt; a hash one of them verifies is replaced by a new hash at that
+     * sign-in. @default []
+     */
+    legacy?: readonly PasswordHasher[];
     /** argon2id parameters. @default { memoryCost: 19456 (KiB), timeCost: 2, parallelism: 1 } */
     argon2?: { memoryCost?: number; timeCost?: number; parallelism?: number };
     /** bcrypt cost when bcrypt is used (>= 10). @default 12 */
@@ -269,6 +276,8 @@ export interface CommonSettings {
   hashing: {
     /** The app's own hasher; else argon2id (bcrypt when argon2 cannot load). */
     custom: PasswordHasher | undefined;
+    /** Verify-only hashers of imported formats, asked before bcrypt. */
+    legacy: PasswordHasher[];
     argon2: { memoryCost: number; timeCost: number; parallelism: number };
     bcryptCost: number;
     concurrency: number;
@@ -475,8 +484,13 @@ function resolveHashing(h: Record<string, unknown>): CommonSettings["hashing"] {
       fail(`hashing.hasher must implement PasswordHasher (name, ${HASHER_METHODS.join(", ")}); it lacks ${[...(typeof custom?.name === "string" ? [] : ["name"]), ...missing].join(", ")}.`);
     }
   }
+  const legacy = h.legacy ?? [];
+  if (!Array.isArray(legacy) || !legacy.every((l: unknown) => typeof l === "object" && l !== null && typeof (l as PasswordHasher).verify === "function" && typeof (l as PasswordHasher).recognizes === "function")) {
+    fail("hashing.legacy must be an array of PasswordHasher, e.g. [djangoPbkdf2(), betterAuthScrypt()].");
+  }
   return {
     custom,
+    legacy: [...(legacy as PasswordHasher[])],
     argon2: {
       memoryCost: positiveInt(a2.memoryCost, "hashing.argon2.memoryCost", 19456),
       timeCost: positiveInt(a2.timeCost, "hashing.argon2.timeCost", 2),

@@ -1,4 +1,10 @@
 /**
+ * A value that survives `JSON.stringify` / `JSON.parse` unchanged: what user attributes may hold.
+ * (No `undefined`, functions, dates or non-finite numbers.)
+ */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/**
  * A user as the stores keep it. Timestamps are milliseconds since the epoch.
  * `email` is always normalized (trimmed, NFC, lower-cased).
  */
@@ -12,6 +18,11 @@ export interface UserRecord {
   passwordHash: string;
   createdAt: number;
   updatedAt: number;
+  /**
+   * Opaque data of the app or of a later feature (a second factor, a plan, a locale), kept and
+   * round-tripped by every store without interpretation. Always present; `{}` when there is none.
+   */
+  attributes: Record<string, JsonValue>;
 }
 
 /** What a store needs to create a user; the id is chosen by the store. */
@@ -21,6 +32,8 @@ export interface NewUser {
   passwordHash: string;
   emailVerified: boolean;
   createdAt: number;
+  /** Initial attributes. @default {} */
+  attributes?: Record<string, JsonValue>;
 }
 
 /** Fields that may change on an existing user (email changes go through `changeEmail`). */
@@ -28,6 +41,11 @@ export interface UserPatch {
   name?: string | null;
   emailVerified?: boolean;
   passwordHash?: string;
+  /**
+   * Merged key by key into the stored attributes: a key with a value sets it, a key with `null`
+   * removes it, keys not named stay as they are.
+   */
+  attributes?: Record<string, JsonValue | null>;
   updatedAt: number;
 }
 

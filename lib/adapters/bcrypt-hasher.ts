@@ -44,7 +44,8 @@ export class BcryptHasher implements PasswordHasher {
   async verify(hash: string, password: string): Promise<boolean> {
     if (!this.recognizes(hash)) return false;
     try {
-      return await bcrypt.compare(bcryptInput(password), hash);
+      // $2y$ (PHP's marker) is the same algorithm as $2b$, but the bcrypt package refuses it.
+      return await bcrypt.compare(bcryptInput(password), hash.replace(/^\$2y\$/, "$2b$"));
     } catch {
       return false;
     }

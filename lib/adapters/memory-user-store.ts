@@ -1,11 +1,17 @@
 import { randomBytes } from "node:crypto";
 import type { UserStore } from "../ports/user-store.js";
 import type { NewUser, UserPatch, UserRecord } from "../types.js";
+import { copyAttributes, initialAttributes, mergeAttributes } from "./user-store-attributes.js";
 
 /**
  * A {@link UserStore} in process memory, for development and tests: users vanish on restart and
  * are not shared between processes. Every method hands out copies, so callers cannot change the
- * stored users by mutating a result.
+ * stored users by mutating a result (attributes included).
+ *
+ * @example
+ * ```ts
+ * const auth = authRouter({ storage: { inMemory: true, users: new MemoryUserStore() }, secret, appUrl });
+ * ```
  */
 export class MemoryUserStore implements UserStore {
   private readonly users = new Map<string, UserRecord>();
@@ -21,15 +27,16 @@ export class MemoryUserStore implements UserStore {
       passwordHash: user.passwordHash,
       createdAt: user.createdAt,
       updatedAt: user.createdAt,
+      attributes: initialAttributes(user.attributes),
     };
     this.users.set(record.id, record);
     this.idByEmail.set(record.email, record.id);
-    return { ...record };
+    return copy(record);
   }
 
   async findById(id: string): Promise<UserRecord | null> {
     const user = this.users.get(id);
-    return user ? { ...user } : null;
+    return user ? copy(user) : null;
   }
 
   async findByEmail(email: string): Promise<UserRecord | null> {
@@ -40,23 +47,26 @@ export class MemoryUserStore implements UserStore {
   async update(id: string, patch: UserPatch): Promise<UserRecord | null> {
     const user = this.users.get(id);
     if (!user) return null;
+    // Merged first: a patch with an invalid attribute throws before anything has changed.
+    const attributes = mergeAttributes(user.attributes, patch.attributes);
     if (patch.name !== undefined) user.name = patch.name;
     if (patch.emailVerified !== undefined) user.emailVerified = patch.emailVerified;
     if (patch.passwordHash !== undefined) user.passwordHash = patch.passwordHash;
+    user.attributes = attributes;
     user.updatedAt = patch.updatedAt;
-    return { ...user };
+    return copy(user);
   }
 
   async changeEmail(id: string, email: string, updatedAt: number): Promise<UserRecord | "email_taken" | null> {
     const user = this.users.get(id);
     if (!user) return null;
-    if (user.email === email) return { ...user };
+    if (user.email === email) return copy(user);
     if (this.idByEmail.has(email)) return "email_taken";
     this.idByEmail.delete(user.email);
     this.idByEmail.set(email, id);
     user.email = email;
     user.updatedAt = updatedAt;
-    return { ...user };
+    return copy(user);
   }
 
   async delete(id: string): Promise<boolean> {
@@ -66,4 +76,8 @@ export class MemoryUserStore implements UserStore {
     this.idByEmail.delete(user.email);
     return true;
   }
+}
+
+function copy(user: UserRecord): UserRecord {
+  return { ...user, attributes: copyAttributes(user.attributes) };
 }

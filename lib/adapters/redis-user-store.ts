@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { AuthError } from "../errors.js";
 import type { UserStore } from "../ports/user-store.js";
-import type { NewUser, UserPatch, UserRecord } from "../types.js";
+import type { JsonValue, NewUser, UserPatch, UserRecord } from "../types.js";
 import { lua, RedisCalls, type LuaScript, type RedisClient } from "./redis-call.js";
 import { resolveRedisOptions, type RedisAdapterOptions, type RedisKeys } from "./redis-keys.js";
+import { copyAttributes, initialAttributes, mergeAttributes } from "./user-store-attributes.js";
 
 /** Options of {@link RedisUserStore}: `keyPrefix` and `timeoutMs`, see {@link RedisAdapterOptions}. */
 export type RedisUserStoreOptions = RedisAdapterOptions;
@@ -13,7 +14,10 @@ export type RedisUserStoreOptions = RedisAdapterOptions;
  *
  * Key layout (`P` is `keyPrefix`; every key of every adapter is listed in redis-keys.ts):
  * - `P{u:<id>}:user`: the user, a HASH with fields `id`, `email`, `name` (absent when null),
- *   `emailVerified` (`"1"`/`"0"`), `passwordHash`, `createdAt`, `updatedAt` (decimal ms).
+ *   `emailVerified` (`"1"`/`"0"`), `passwordHash`, `createdAt`, `updatedAt` (decimal ms), and one
+ *   field `a:<key>` per attribute holding its value as JSON (records written before attributes
+ *   existed have none and read as `{}`). One field per attribute lets `update` set and remove
+ *   keys in its script without parsing JSON in Lua.
  * - `P{e:<sha256hex(email)>}:email`: the email index, a STRING holding the owner's id. The email
  *   is hashed so the key has a bounded length and no braces.
  * - `P{u:<id>}:claim:<sha256hex(email)>`: a short-lived lease (expires by itself) held while a
@@ -28,6 +32,12 @@ export type RedisUserStoreOptions = RedisAdapterOptions;
  *   its user record.
  * - `changeEmail` takes the lease before claiming the new email and updates the user only while
  *   the lease is held, so a claim in flight is never mistaken for a stale one.
+ *
+ * @example
+ * ```ts
+ * const redis = new Redis(process.env.REDIS_URL, { enableOfflineQueue: false });
+ * const auth = authRouter({ redis, storage: { users: new RedisUserStore(redis, { keyPrefix: "app:" }) }, secret, appUrl });
+ * ```
  */
 export class RedisUserStore implements UserStore {
   private readonly redis: RedisClient;
@@ -56,6 +66,7 @@ export class RedisUserStore implements UserStore {
       passwordHash: user.passwordHash,
       createdAt: user.createdAt,
       updatedAt: user.createdAt,
+      attributes: initialAttributes(user.attributes),
     };
     const userKey = this.userKey(record.id);
     // The record goes first: an index entry then always points to a record that exists (or
@@ -75,7 +86,7 @@ export class RedisUserStore implements UserStore {
       return null;
     }
     await this.call(this.redis.persist(userKey));
-    return record;
+    return { ...record, attributes: copyAttributes(record.attributes) };
   }
 
   async findById(id: string): Promise<UserRecord | null> {
@@ -92,10 +103,19 @@ export class RedisUserStore implements UserStore {
 
   async update(id: string, patch: UserPatch): Promise<UserRecord | null> {
     const fields: string[] = ["updatedAt", String(patch.updatedAt)];
+    const removed: string[] = [];
     if (typeof patch.name === "string") fields.push("name", patch.name);
+    if (patch.name === null) removed.push("name");
     if (patch.emailVerified !== undefined) fields.push("emailVerified", patch.emailVerified ? "1" : "0");
     if (patch.passwordHash !== undefined) fields.push("passwordHash", patch.passwordHash);
-    const reply = await this.script(UPDATE, [this.userKey(id)], [patch.name === null ? "1" : "0", ...fields]);
+    // Validated (and copied) before the round trip: a bad value throws with nothing written.
+    const changes = patch.attributes === undefined ? [] : Object.keys(patch.attributes);
+    const merged = mergeAttributes({}, patch.attributes);
+    for (const key of changes) {
+      if (Object.hasOwn(merged, key)) fields.push(ATTRIBUTE + key, encodeAttribute(merged[key]!));
+      else removed.push(ATTRIBUTE + key);
+    }
+    const reply = await this.script(UPDATE, [this.userKey(id)], [removed.length, ...removed, ...fields]);
     return reply === null ? null : decode(pairs(reply));
   }
 
@@ -210,11 +230,12 @@ const COMPARE_AND_DELETE = lua(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`);
 
-/** KEYS[1] = user; ARGV[1] = "1" to remove the name; ARGV[2..] = field, value pairs. */
+/** KEYS[1] = user; ARGV[1] = n, ARGV[2..n+1] = fields to remove; ARGV[n+2..] = field, value pairs. */
 const UPDATE = lua(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-if ARGV[1] == '1' then redis.call('HDEL', KEYS[1], 'name') end
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+local n = tonumber(ARGV[1])
+if n > 0 then redis.call('HDEL', KEYS[1], unpack(ARGV, 2, n + 1)) end
+redis.call('HSET', KEYS[1], unpack(ARGV, n + 2))
 return redis.call('HGETALL', KEYS[1])`);
 
 /**
@@ -259,7 +280,15 @@ function encode(user: UserRecord): Record<string, string> {
     updatedAt: String(user.updatedAt),
   };
   if (user.name !== null) fields.name = user.name;
+  for (const [key, value] of Object.entries(user.attributes)) fields[ATTRIBUTE + key] = encodeAttribute(value);
   return fields;
+}
+
+/** The hash field prefix of an attribute. */
+const ATTRIBUTE = "a:";
+
+function encodeAttribute(value: JsonValue): string {
+  return JSON.stringify(value);
 }
 
 function decode(fields: Record<string, string>): UserRecord | null {
@@ -274,6 +303,18 @@ function decode(fields: Record<string, string>): UserRecord | null {
   ) {
     throw new Error(`RedisUserStore: the record of user ${id} is malformed`);
   }
+  const attributes: Record<string, JsonValue> = {};
+  for (const [field, value] of Object.entries(fields)) {
+    if (!field.startsWith(ATTRIBUTE)) continue;
+    let parsed: JsonValue;
+    try {
+      parsed = JSON.parse(value) as JsonValue;
+    } catch {
+      throw new Error(`RedisUserStore: attribute ${field} of user ${id} is not JSON`);
+    }
+    // defineProperty: a key named "__proto__" is data, never the object's prototype.
+    Object.defineProperty(attributes, field.slice(ATTRIBUTE.length), { value: parsed, enumerable: true, writable: true, configurable: true });
+  }
   return {
     id,
     email,
@@ -282,6 +323,7 @@ function decode(fields: Record<string, string>): UserRecord | null {
     passwordHash,
     createdAt: Number(createdAt),
     updatedAt: Number(updatedAt),
+    attributes,
   };
 }
 

@@ -78,15 +78,16 @@ let warnedNoArgon2 = false;
 /** argon2id when the native module loads; otherwise bcrypt, said once. Other schemes still verify (and upgrade). */
 function hashers(opts: ResolvedOptions): { primary: PasswordHasher; others: PasswordHasher[] } {
   const bcrypt = new BcryptHasher({ cost: opts.hashing.bcryptCost });
-  const custom = opts.hashing.custom;
-  if (custom) return { primary: failClosed(custom, "hashing.hasher", opts.storage.timeoutMs), others: [bcrypt] };
+  // Imported formats first: a Devise hash looks like any bcrypt hash but needs its pepper.
+  const { custom, legacy } = opts.hashing;
+  if (custom) return { primary: failClosed(custom, "hashing.hasher", opts.storage.timeoutMs), others: [...legacy, bcrypt] };
   const argon2 = loadArgon2();
-  if (argon2) return { primary: new Argon2Hasher(opts.hashing.argon2, argon2), others: [bcrypt] };
+  if (argon2) return { primary: new Argon2Hasher(opts.hashing.argon2, argon2), others: [...legacy, bcrypt] };
   if (!warnedNoArgon2) {
     warnedNoArgon2 = true;
     opts.logger.warn("gatehouse: the argon2 module could not be loaded; hashing passwords with bcrypt instead.");
   }
-  return { primary: bcrypt, others: [] };
+  return { primary: bcrypt, others: legacy };
 }
 
 /** The stores: the app's own (held to "fail closed within the deadline"), else Redis or memory. */

@@ -4,6 +4,17 @@ import type { UserStore } from "../ports/user-store.js";
 import type { NewUser, UserRecord } from "../types.js";
 import { testRunner, type TestRunner } from "./runner.js";
 
+/** Options of {@link userStoreConformance}. */
+export interface UserStoreConformanceOptions extends Partial<TestRunner> {
+  /** Makes a store whose backend fails (refuses connections or errors on every call). */
+  unavailable?: () => Promise<UserStore> | UserStore;
+  /**
+   * How long a method of the `unavailable` store may take to reject, in milliseconds.
+   * @default 2000
+   */
+  rejectWithinMs?: number;
+}
+
 /**
  * Declares a test suite (mocha, Vitest, Jest or node:test) that checks
  * a {@link UserStore} keeps the contract Gatehouse relies on:
@@ -16,14 +27,18 @@ import { testRunner, type TestRunner } from "./runner.js";
  * ```
  *
  * Every test uses fresh random emails, so `makeStore` may return stores over one shared backend.
+ * Pass `options.unavailable` (a store on a backend that is down: a closed port, a stopped
+ * server) to check that every method rejects, promptly, instead of answering.
  *
  * @param name - The suite title.
  * @param makeStore - Called before each test.
- * @param runner - `{ describe, it, beforeEach }` of your test runner; found by itself under mocha,
- *   Jest, Vitest with globals and node:test.
+ * @param options - Optional cases that need more than a working store, and the
+ *   `{ describe, it, beforeEach }` of your test runner (found by itself under mocha, Jest,
+ *   Vitest with globals and node:test).
  */
-export function userStoreConformance(name: string, makeStore: () => Promise<UserStore> | UserStore, runner?: TestRunner): void {
-  const { describe, it, beforeEach } = testRunner("userStoreConformance", 30_000, runner);
+export function userStoreConformance(name: string, makeStore: () => Promise<UserStore> | UserStore, options: UserStoreConformanceOptions = {}): void {
+  const given = options.describe && options.it && options.beforeEach ? (options as TestRunner) : undefined;
+  const { describe, it, beforeEach } = testRunner("userStoreConformance", 30_000, given);
 
   describe(`UserStore conformance: ${name}`, () => {
     let store: UserStore;
@@ -51,6 +66,7 @@ export function userStoreConformance(name: string, makeStore: () => Promise<User
           passwordHash: input.passwordHash,
           createdAt: input.createdAt,
           updatedAt: input.createdAt,
+          attributes: {},
         });
         assert.deepEqual(await store.findById(user.id), user);
         assert.deepEqual(await store.findByEmail(input.email), user);
@@ -81,6 +97,16 @@ export function userStoreConformance(name: string, makeStore: () => Promise<User
         const first = await created();
         assert.equal(await store.create(newUser({ email: first.email })), null);
         assert.deepEqual(await store.findByEmail(first.email), first);
+      });
+
+      it("compares emails byte for byte: case, accents and Unicode forms never collide", async () => {
+        const base = randomBytes(6).toString("hex");
+        const variants = ["a", "A", "ä", "Ä", "a\u0308", "ß", "ss", "i", "ı", "ﬁ", "fi"].map((v) => `${base}-${v}@example.com`);
+        const users = await Promise.all(variants.map((email) => store.create(newUser({ email }))));
+        users.forEach((user, i) => assert.ok(user, `${variants[i]} collided with another variant`));
+        for (const [i, email] of variants.entries()) {
+          assert.equal((await store.findByEmail(email))?.id, users[i]!.id, `findByEmail(${email}) found another user`);
+        }
       });
 
       it("creates exactly one user when 20 creates of one email race", async () => {
@@ -221,15 +247,107 @@ export function userStoreConformance(name: string, makeStore: () => Promise<User
       });
     });
 
+    describe("attributes", () => {
+      const rich = {
+        plan: "pro",
+        seats: 3,
+        ratio: 0.125,
+        big: 9_007_199_254_740_991,
+        beta: true,
+        nothing: [],
+        empty: {},
+        nested: { tags: ["a", "ü", "😀"], deep: { x: null, y: [1, [2, { z: "3" }]] } },
+        "dotted.key": "ok",
+        "with space and ünicode": "ok",
+        ["__proto__"]: "a key like any other",
+      };
+
+      it("round-trips JSON values of every kind through create, findById and findByEmail", async () => {
+        const attributes = JSON.parse(JSON.stringify(rich)) as NonNullable<NewUser["attributes"]>;
+        const user = await created({ attributes });
+        assert.deepEqual(user.attributes, attributes);
+        assert.deepEqual((await store.findById(user.id))?.attributes, attributes);
+        assert.deepEqual((await store.findByEmail(user.email))?.attributes, attributes);
+        assert.equal(Object.getPrototypeOf((await store.findById(user.id))!.attributes), Object.prototype);
+      });
+
+      it("merges a patch key by key: a value sets, null removes, other keys stay", async () => {
+        const user = await created({ attributes: { keep: 1, replace: "old", drop: { a: 1 } } });
+        const updated = await store.update(user.id, {
+          attributes: { replace: ["new"], drop: null, add: { nested: true }, absent: null },
+          updatedAt: user.createdAt + 1,
+        });
+        const expected = { keep: 1, replace: ["new"], add: { nested: true } };
+        assert.deepEqual(updated?.attributes, expected);
+        assert.deepEqual((await store.findById(user.id))?.attributes, expected);
+        assert.deepEqual((await store.findByEmail(user.email))?.attributes, expected);
+      });
+
+      it("leaves attributes alone on a patch without them, and keeps them across changeEmail", async () => {
+        const user = await created({ attributes: { mfa: { totp: "secret" } } });
+        const updated = await store.update(user.id, { name: "Grace", updatedAt: user.createdAt + 1 });
+        assert.deepEqual(updated?.attributes, { mfa: { totp: "secret" } });
+        const changed = await store.changeEmail(user.id, freshEmail(), user.createdAt + 2);
+        assert.ok(changed && changed !== "email_taken");
+        assert.deepEqual(changed.attributes, { mfa: { totp: "secret" } });
+      });
+
+      it("keeps concurrent patches of different keys (no lost update)", async () => {
+        const user = await created();
+        await Promise.all(
+          Array.from({ length: 10 }, (_, i) => store.update(user.id, { attributes: { [`k${i}`]: i }, updatedAt: user.createdAt + 1 })),
+        );
+        const expected = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`k${i}`, i]));
+        assert.deepEqual((await store.findById(user.id))?.attributes, expected);
+      });
+
+      it("gives {} to a user created without attributes, and can remove the last key", async () => {
+        const user = await created();
+        assert.deepEqual(user.attributes, {});
+        await store.update(user.id, { attributes: { only: "one" }, updatedAt: user.createdAt + 1 });
+        const emptied = await store.update(user.id, { attributes: { only: null }, updatedAt: user.createdAt + 2 });
+        assert.deepEqual(emptied?.attributes, {});
+        assert.deepEqual((await store.findById(user.id))?.attributes, {});
+      });
+    });
+
+    if (options.unavailable) {
+      const unavailable = options.unavailable;
+      const within = options.rejectWithinMs ?? 2000;
+      describe("outage", () => {
+        it(`rejects every method within ${within} ms while the backend is down, answering nothing`, async () => {
+          const broken = await unavailable();
+          const id = randomBytes(16).toString("base64url");
+          const calls: Record<string, () => Promise<unknown>> = {
+            create: () => broken.create(newUser()),
+            findById: () => broken.findById(id),
+            findByEmail: () => broken.findByEmail(freshEmail()),
+            update: () => broken.update(id, { name: "x", updatedAt: 1 }),
+            changeEmail: () => broken.changeEmail(id, freshEmail(), 1),
+            delete: () => broken.delete(id),
+          };
+          for (const [method, call] of Object.entries(calls)) {
+            const started = Date.now();
+            await assert.rejects(call(), `${method} resolved while the backend is down`);
+            const took = Date.now() - started;
+            assert.ok(took < within, `${method} took ${took} ms to reject`);
+          }
+        });
+      });
+    }
+
     describe("isolation", () => {
       it("returns copies: mutating a result does not change the store", async () => {
-        const user = await created({ name: "Ada" });
-        const snapshot = { ...user };
+        const user = await created({ name: "Ada", attributes: { nested: { list: ["a"] } } });
+        const snapshot = { ...user, attributes: { nested: { list: ["a"] } } };
         const mutate = (u: UserRecord | "email_taken" | null) => {
           assert.ok(u && u !== "email_taken");
           u.name = "Mallory";
           u.emailVerified = true;
           u.passwordHash = "tampered";
+          u.attributes.injected = "yes";
+          const nested = u.attributes.nested as { list: string[] } | undefined;
+          nested?.list.push("tampered");
         };
         mutate(user);
         mutate(await store.findById(snapshot.id));

@@ -36,7 +36,17 @@ describe("RedisUserStore", () => {
   });
   after(() => redis.cleanup());
 
-  userStoreConformance("RedisUserStore", () => new RedisUserStore(client, { keyPrefix: sharedPrefix }));
+  const closed: Redis[] = [];
+  after(() => closed.forEach((c) => c.disconnect()));
+  userStoreConformance("RedisUserStore", () => new RedisUserStore(client, { keyPrefix: sharedPrefix }), {
+    // Port 1: nothing listens, every command fails at once (no offline queue).
+    unavailable: () => {
+      const down = new Redis({ ...FAIL_FAST, port: 1, lazyConnect: true });
+      down.on("error", () => {});
+      closed.push(down);
+      return new RedisUserStore(down, { keyPrefix: sharedPrefix });
+    },
+  });
 
   describe("after the conformance suite", () => {
     it("left every email index entry pointing to its user, every user indexed, and no lease", async () => {
@@ -65,6 +75,27 @@ describe("RedisUserStore", () => {
       expect(await client.get(emailKey)).to.equal(user!.id);
       expect(user!.id).to.match(/^[A-Za-z0-9_-]{22}$/);
       expect(await client.pttl(userKey), "permanent once the email is claimed").to.equal(-1);
+    });
+
+    it("keeps attributes as one a:<key> JSON field each, and reads records written without them as {}", async () => {
+      const prefix = redis.prefix();
+      const store = new RedisUserStore(client, { keyPrefix: prefix });
+      const user = await store.create(newUser({ attributes: { plan: "pro", mfa: { totp: true } } }));
+      const userKey = `${prefix}{u:${user!.id}}:user`;
+      expect(await client.hget(userKey, "a:plan")).to.equal('"pro"');
+      expect(await client.hget(userKey, "a:mfa")).to.equal('{"totp":true}');
+      // A record in the format of earlier versions (no attribute fields at all).
+      const legacyId = "legacyLegacyLegacyLeg1";
+      const legacy = newUser();
+      await client.hset(`${prefix}{u:${legacyId}}:user`, {
+        id: legacyId, email: legacy.email, emailVerified: "1", passwordHash: legacy.passwordHash,
+        createdAt: "1700000000000", updatedAt: "1700000000001",
+      });
+      await client.set(`${prefix}{e:${sha256(legacy.email)}}:email`, legacyId);
+      expect((await store.findById(legacyId))?.attributes).to.deep.equal({});
+      expect((await store.findByEmail(legacy.email))?.attributes).to.deep.equal({});
+      const patched = await store.update(legacyId, { attributes: { added: 1 }, updatedAt: 1_700_000_000_002 });
+      expect(patched).to.deep.include({ id: legacyId, emailVerified: true, attributes: { added: 1 } });
     });
 
     it("writes a new record with a short TTL until its email is claimed (an interrupted registration cleans itself up)", async () => {

@@ -6,6 +6,7 @@ import { authRouter, type AuthRouter } from "../../lib/index.js";
 import type { AuthOptions } from "../../lib/options.js";
 import { Clock, CountingHasher, PASSWORD } from "./core.js";
 import { testRedis, type TestRedis } from "./redis.js";
+import { sqlTestUserStore } from "./sql-users.js";
 
 export { Clock, CountingHasher, fastHasher, PASSWORD } from "./core.js";
 
@@ -40,6 +41,9 @@ export async function makeApp(overrides: Partial<AuthOptions> = {}, setup?: (app
   const hasher = new CountingHasher();
   const app = express();
   setup?.(app);
+  // GATEHOUSE_TEST_USERS=postgres (or mysql, sqlite): users in SQL, everything else in Redis.
+  // Apps on one key prefix share their users (a deploy, a second instance), so do their tables.
+  const users = overrides.storage?.users ?? (await sqlTestUserStore(overrides.storage?.keyPrefix ?? prefix));
   const auth = authRouter({
     redis,
     secret: SECRET,
@@ -48,7 +52,7 @@ export async function makeApp(overrides: Partial<AuthOptions> = {}, setup?: (app
     hashing: { hasher },
     logger: { warn: () => {}, error: () => {} },
     ...overrides,
-    storage: { keyPrefix: prefix, ...overrides.storage },
+    storage: { keyPrefix: prefix, ...(users ? { users } : {}), ...overrides.storage },
   });
   app.use("/auth", auth);
   app.get("/api/profile", auth.requireUser, (req, res) => res.json({ user: req.user }));

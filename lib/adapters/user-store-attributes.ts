@@ -1,0 +1,86 @@
+import type { JsonValue } from "../types.js";
+
+/**
+ * The attribute rules every shipped user store applies, in one place: attributes are a plain
+ * object of JSON values; a top-level `null` means "no such key" (so a patch can remove one);
+ * what a store keeps and hands out is always a deep copy.
+ */
+
+/** A deep copy of `input` (a `NewUser`'s attributes) with top-level nulls dropped; `{}` for undefined. */
+export function initialAttributes(input: Record<string, JsonValue> | undefined): Record<string, JsonValue> {
+  if (input === undefined) return {};
+  return mergeAttributes({}, input);
+}
+
+/**
+ * `current` with `patch` merged in key by key: a value sets its key, `null` removes it. Returns a
+ * new object; neither argument is changed. A `TypeError` for anything that would not survive JSON.
+ */
+export function mergeAttributes(
+  current: Record<string, JsonValue>,
+  patch: Record<string, JsonValue | null> | undefined,
+): Record<string, JsonValue> {
+  const merged = copyAttributes(current);
+  if (patch === undefined) return merged;
+  if (!isPlainObject(patch)) throw new TypeError("user attributes must be a plain object of JSON values");
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete merged[key];
+    else setKey(merged, key, copyJson(value, key));
+  }
+  return merged;
+}
+
+/** A deep copy of stored attributes. */
+export function copyAttributes(attributes: Record<string, JsonValue>): Record<string, JsonValue> {
+  const copy: Record<string, JsonValue> = {};
+  for (const [key, value] of Object.entries(attributes)) setKey(copy, key, copyJson(value, key));
+  return copy;
+}
+
+/** Attributes as a store writes them into a text column or a hash field. */
+export function encodeAttributes(attributes: Record<string, JsonValue>): string {
+  return JSON.stringify(attributes);
+}
+
+/**
+ * Attributes read back from storage: `{}` for a missing value (records written before
+ * attributes existed), an `Error` for text that is not a JSON object (a corrupt record must not
+ * be mistaken for a user without attributes).
+ */
+export function decodeAttributes(text: string | null | undefined, owner: string): Record<string, JsonValue> {
+  if (text === null || text === undefined || text === "") return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new Error(`the attributes of user ${owner} are not JSON`);
+  }
+  if (!isPlainObject(parsed)) throw new Error(`the attributes of user ${owner} are not a JSON object`);
+  return parsed as Record<string, JsonValue>;
+}
+
+function copyJson(value: unknown, path: string): JsonValue {
+  if (value === null || typeof value === "string" || typeof value === "boolean") return value;
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) throw new TypeError(`user attribute ${path} is not a finite number`);
+    return value;
+  }
+  if (Array.isArray(value)) return value.map((item, i) => copyJson(item, `${path}[${i}]`));
+  if (isPlainObject(value)) {
+    const copy: Record<string, JsonValue> = {};
+    for (const [key, item] of Object.entries(value)) setKey(copy, key, copyJson(item, `${path}.${key}`));
+    return copy;
+  }
+  throw new TypeError(`user attribute ${path} is not a JSON value`);
+}
+
+/** Sets an own property, even one named `__proto__` (a JSON key like any other, never a prototype). */
+function setKey(target: Record<string, JsonValue>, key: string, value: JsonValue): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
