@@ -119,7 +119,7 @@ describe("Imported password hash formats", function () {
 });
 
 describe("hashing.legacy", () => {
-  const base = { inMemory: true, secret: "test-secret-that-is-long-enough-0123456789", appUrl: "http://app.test", logger: { warn: () => {}, error: () => {} } };
+  const base = { storage: { inMemory: true }, secret: "test-secret-that-is-long-enough-0123456789", appUrl: "http://app.test", logger: { warn: () => {}, error: () => {} } };
 
   it("takes verify-only hashers, and refuses anything else with a TypeError saying how to fix it", () => {
     expect(resolveOptions({ ...base, hashing: { legacy: [djangoPbkdf2(), betterAuthScrypt()] } }).hashing.legacy).to.have.length(2);
