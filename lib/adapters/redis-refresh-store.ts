@@ -29,6 +29,13 @@ redis.call('DEL', k)
 redis.call('ZREM', KEYS[2], ARGV[7])
 return {'reuse'}`;
 
+/** Records a re-authentication on a family that still exists. */
+const AUTHENTICATED = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'authAt', ARGV[1])
+redis.call('HDEL', KEYS[1], 'restricted')
+return 1`;
+
 /** Sets the user copy in each listed family that still exists. */
 const UPDATE_USER = `
 for i = 1, #KEYS do
@@ -105,6 +112,10 @@ export class RedisRefreshStore implements RefreshStore {
     return { status: status === "reuse" ? "reuse" : "invalid" };
   }
 
+  async authenticated(userId: string, familyId: string, authAt: number): Promise<void> {
+    await this.call(evalScript(this.redis, AUTHENTICATED, [this.familyKey(userId, familyId)], [String(authAt)]));
+  }
+
   async updateUser(user: PublicUser): Promise<void> {
     const ids = await this.call(this.redis.zrange(this.indexKey(user.id), "0", "-1"));
     if (ids.length === 0) return;
@@ -144,6 +155,8 @@ function toHash(f: RefreshFamily): Record<string, string> {
     ua: f.userAgent ?? "",
     user: JSON.stringify(f.user),
     pwd: f.pwd,
+    authAt: String(f.authAt ?? f.createdAt),
+    ...(f.restricted ? { restricted: f.restricted } : {}),
   };
 }
 
@@ -159,5 +172,7 @@ function fromHash(h: Record<string, string>): RefreshFamily | null {
     userAgent: h.ua || undefined,
     user: JSON.parse(h.user) as PublicUser,
     pwd: h.pwd ?? "",
+    authAt: h.authAt ? Number(h.authAt) : Number(h.createdAt),
+    ...(h.restricted === "mfa-enrollment" ? { restricted: "mfa-enrollment" as const } : {}),
   };
 }
