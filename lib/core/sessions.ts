@@ -69,8 +69,9 @@ export class Sessions {
 
   /** The same session just after a re-authentication (or an enrollment that lifts a restriction). */
   authenticated(meta: SessionMeta, authAt: number): SessionMeta {
-    const { restricted: _lifted, ...rest } = meta;
-    return { ...rest, authAt };
+    const next: SessionMeta = { ...meta, authAt };
+    delete next.restricted;
+    return next;
   }
 
   /** The same session after a privilege change (a new id): the sign-in time stays, the user is fresh. */

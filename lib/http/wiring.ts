@@ -190,9 +190,9 @@ export function createServices(opts: ResolvedOptions, steps: readonly SignInStep
   const ttl = opts.mail.linkTtl;
   const verification = new EmailVerification({ users, emailTokens, notifier, events, serialize, now, ttl: ttl.verifyEmail, limits, report });
   const recovery = new Recovery({ users, emailTokens, passwords, policy, notifier, revoker: strategy, events, serialize, now, ttl: ttl.resetPassword, report, limits });
-  // SignIn takes the factor as a step, and the factor finishes sign-ins through SignIn.
-  let signIn: SignIn | undefined;
-  const mfa = new Mfa({
+  // SignIn takes the factor as a step, and the factor finishes sign-ins through SignIn (called
+  // only once a request runs, long after both exist).
+  const mfa: Mfa = new Mfa({
     store: mfaStore,
     users,
     passwords,
@@ -203,14 +203,14 @@ export function createServices(opts: ResolvedOptions, steps: readonly SignInStep
     serialize,
     now,
     limits,
-    complete: (user, ctx, start, grant) => signIn!.complete(user, ctx, start, grant),
+    complete: (user, ctx, start, grant) => signIn.complete(user, ctx, start, grant),
     issuer: opts.mfa.issuer,
     required: opts.mfa.required,
     challengeTtl: opts.mfa.challengeTtl,
     maxAttempts: opts.mfa.maxAttempts,
   });
   const account = new Account({ users, emailTokens, passwords, policy, notifier, revoker: strategy, events, serialize, now, changeEmailTtl: ttl.confirmEmailChange, limits, secondFactor: mfa });
-  signIn = new SignIn({ users, passwords, policy, verification, events, serialize, now, limits, steps: [mfa, ...steps] });
+  const signIn: SignIn = new SignIn({ users, passwords, policy, verification, events, serialize, now, limits, steps: [mfa, ...steps] });
   return {
     opts,
     users,
