@@ -72,7 +72,10 @@ export function duration(minutes = 0): string {
 function where(a: Activity | undefined): string {
   if (!a) return "";
   const time = `${a.time.replace("T", " ").replace(/\.\d+Z$|Z$/, "")} UTC`;
-  return ` at ${time} from ${a.ip ?? "an unknown address"}${a.userAgent ? ` (${a.userAgent})` : ""}`;
+  // The user agent is whatever the client sent: control characters out, length bounded.
+  // eslint-disable-next-line no-control-regex
+  const agent = a.userAgent?.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, "").slice(0, 120);
+  return ` at ${time} from ${a.ip ?? "an unknown address"}${agent ? ` (browser: ${agent})` : ""}`;
 }
 
 const greeting = (ctx: TemplateContext) => (ctx.user.name ? `Hello ${ctx.user.name},` : "Hello,");

@@ -5,7 +5,7 @@ import { generateSync } from "otplib";
 import { allKeys, OwnRedis, FAIL_FAST } from "../helpers/redis.js";
 import { makeApp, register, PASSWORD, sessionCookie, type TestApp } from "../helpers/app.js";
 import { Client, MODES, signIn, type Mode } from "../helpers/client.js";
-import { TestSmtp } from "../helpers/smtp.js";
+import { TestSmtp, linkIn } from "../helpers/smtp.js";
 
 /**
  * The code an authenticator app shows at the app's clock (plus `steps` time steps), made by
@@ -225,6 +225,22 @@ for (const mode of MODES) {
       await smtp.waitFor(email, { subject: /turned off/, since });
       expect((await request(t.app).post("/auth/login").send({ email, password: PASSWORD })).body).to.have.property("user");
       expect((await c.post("/auth/mfa/totp/disable").send({ password: PASSWORD, code: "123456" })).body.code).to.equal("MFA_NOT_ENABLED");
+    });
+
+    it("a password reset does not bypass the second factor, and ends pending steps of the old password", async () => {
+      const t = await app();
+      const { email, secret } = await enrolled(t, at("reset"));
+      const before = await pending(t, email);
+      const since = smtp.inbox.length;
+      await request(t.app).post("/auth/forgot-password").send({ email });
+      const token = linkIn(await smtp.waitFor(email, { subject: /Reset your/, since })).searchParams.get("token")!;
+      const newPassword = "a fresh pass phrase for reset";
+      expect((await request(t.app).post("/auth/reset-password").send({ token, password: newPassword })).status).to.equal(204);
+      expect((await before.c.verifyMfa(before.mfaToken, codeAt(t, secret))).body.code, "begun under the old password").to.equal("MFA_CHALLENGE_INVALID");
+      const c = new Client(t.app, mode);
+      const login = await c.login(email, newPassword);
+      expect(login.body).to.have.keys(["mfaRequired", "mfaToken", "methods"]);
+      expect((await c.verifyMfa(login.body.mfaToken, codeAt(t, secret))).status).to.equal(200);
     });
 
     it("deleting the account removes all second-factor state", async () => {
