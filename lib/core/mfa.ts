@@ -148,7 +148,7 @@ export class Mfa implements SignInStep {
     const sealed = await this.deps.store.getSetup(user.id);
     const secret = sealed ? this.deps.box.open(sealed, user.id) : null;
     if (!sealed || !secret) throw new AuthError("MFA_SETUP_NOT_STARTED");
-    const step = matchingStep(secret, code.trim(), this.deps.now());
+    const step = matchingStep(secret, code.replace(/[\s-]/g, ""), this.deps.now());
     if (step === null) throw new AuthError("INVALID_MFA_CODE");
     const codes = recoveryCodes();
     // The code just used counts as used: it cannot sign in right after.
