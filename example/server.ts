@@ -130,6 +130,8 @@ const auth = authRouter({
     // The verification link (GET /auth/verify-email) lands on the page with ?status=verified|invalid.
     verifiedRedirect: "/",
   },
+  // Two-step sign-in (TOTP) is open to every user; AUTH_MFA_REQUIRED=on makes it compulsory.
+  mfa: { issuer: "Gatehouse example", required: process.env.AUTH_MFA_REQUIRED === "on" },
   ...(rateLimitsOff ? { rateLimits: false as const } : {}),
 });
 
@@ -149,6 +151,10 @@ const app = express();
 app.use("/auth", auth);
 app.get("/api/profile", auth.requireUser, (req, res) => {
   res.json({ user: req.user });
+});
+// A sensitive route of the app: it needs a sign-in or POST /auth/reauth within 5 minutes.
+app.get("/api/sensitive", auth.requireUser({ recentAuth: 300 }), (req, res) => {
+  res.json({ user: req.user, secret: "only for recently authenticated users" });
 });
 
 // The emailed links for reset and email change open the same page, which shows the right form.

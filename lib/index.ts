@@ -13,7 +13,7 @@ export { AuthError, ERROR_CODES, isAuthError, type ErrorCode, type FieldError } 
 export type { AuthEvent, AuthEvents, JsonValue, NewUser, PublicUser, RequestContext, SessionMeta, UserPatch, UserRecord } from "./types.js";
 
 // Emails
-export { DEFAULT_TEMPLATES, escapeHtml, type RenderedMail, type Template, type TemplateContext, type TemplateName } from "./core/mail-templates.js";
+export { DEFAULT_TEMPLATES, escapeHtml, type Activity, type RenderedMail, type Template, type TemplateContext, type TemplateName } from "./core/mail-templates.js";
 export { COMMON_PASSWORDS } from "./core/common-passwords.js";
 export { devMailer, OutboxMailer, type DevMailerOptions, type OutboxMessage } from "./dev/outbox-mailer.js";
 export { normalizeEmail, MAX_EMAIL_LENGTH } from "./core/email-address.js";
@@ -24,12 +24,15 @@ export type { PasswordHasher } from "./ports/password-hasher.js";
 export type { TokenStore, TokenRecord, TokenPurpose } from "./ports/token-store.js";
 export type { Mailer, MailMessage } from "./ports/mailer.js";
 export type { SessionIndex } from "./ports/session-index.js";
+export type { MfaStore, MfaRecord, PendingChallenge, ChallengeOutcome } from "./ports/mfa-store.js";
 
 // Adapters
 export { RedisUserStore } from "./adapters/redis-user-store.js";
 export { MemoryUserStore } from "./adapters/memory-user-store.js";
 export { RedisTokenStore } from "./adapters/redis-token-store.js";
 export { MemoryTokenStore } from "./adapters/memory-token-store.js";
+export { RedisMfaStore } from "./adapters/redis-mfa-store.js";
+export { MemoryMfaStore } from "./adapters/memory-mfa-store.js";
 export { Argon2Hasher } from "./adapters/argon2-hasher.js";
 export { BcryptHasher } from "./adapters/bcrypt-hasher.js";
 

@@ -196,6 +196,27 @@ export interface AuthOptions {
      */
     verifiedRedirect?: string;
   };
+  /** The second factor (TOTP with recovery codes) and step-up for sensitive actions. */
+  mfa?: {
+    /** The issuer shown in authenticator apps. @default `mail.appName` (the host of `appUrl`) */
+    issuer?: string;
+    /**
+     * Users who must have a second factor: `true` for everyone, or a predicate. Such a user who
+     * has none signs in into a restricted state that allows only enrollment (every other
+     * protected route answers 403 `MFA_ENROLLMENT_REQUIRED`). @default false
+     */
+    required?: boolean | ((user: PublicUser) => boolean);
+    /**
+     * Sensitive actions (change password or email, delete the account, turn the second factor
+     * off, new recovery codes) need a sign-in or `POST /reauth` at most this many seconds ago;
+     * older: 403 `REAUTH_REQUIRED`. @default 600 (10 min)
+     */
+    stepUpWindow?: number;
+    /** How long the pending sign-in step (the `mfaToken`) lives, seconds. @default 300 (5 min) */
+    challengeTtl?: number;
+    /** Wrong codes that end a pending sign-in step. @default 5 */
+    maxAttempts?: number;
+  };
   /** `requireUser` answers 403 `EMAIL_NOT_VERIFIED` for users who have not verified their email (per route: `requireUser({ verifiedEmail })`). @default false */
   requireVerifiedEmail?: boolean;
   /** Event callbacks. */
@@ -226,6 +247,9 @@ const HOOK_NAMES: readonly string[] = [
   "onAccountDeleted",
   "onSessionRevoked",
   "onRefreshReuse",
+  "onMfaEnabled",
+  "onMfaDisabled",
+  "onMfaRecoveryCodeUsed",
   "onMailError",
 ] satisfies (keyof AuthHooks)[];
 
@@ -297,11 +321,21 @@ export interface CommonSettings {
     verifiedRedirect: URL | undefined;
   };
   requireVerifiedEmail: boolean;
+  mfa: MfaSettings;
   hooks: AuthHooks;
   /** `false`: switched off. */
   rateLimits: Record<LimitName, LimitRule> | false;
   now: () => number;
   logger: Logger;
+}
+
+/** The second factor's settings, resolved. Durations in seconds. */
+export interface MfaSettings {
+  issuer: string;
+  required: (user: PublicUser) => boolean;
+  stepUpWindow: number;
+  challengeTtl: number;
+  maxAttempts: number;
 }
 
 /** Options of 0.1 and where they live now. */
@@ -321,7 +355,7 @@ const MOVED: Record<string, string> = {
 
 const OPTION_NAMES: ReadonlySet<string> = new Set([
   "redis", "secret", "appUrl", "mode", "mailer", "storage", "http", "mail", "session", "jwt", "password", "hashing",
-  "rateLimits", "hooks", "signInOnRegister", "requireVerifiedEmail", "serializeUser", "now", "logger",
+  "rateLimits", "hooks", "signInOnRegister", "requireVerifiedEmail", "mfa", "serializeUser", "now", "logger",
 ] satisfies (keyof AuthOptions)[]);
 
 /** Methods a password hasher needs: checked at `authRouter()` time, not at the first login. */
@@ -389,6 +423,7 @@ export function resolveOptions(input: AuthOptions): ResolvedOptions {
 
   const mode = o.mode ?? "session";
   if (mode !== "session" && mode !== "jwt") fail(`mode must be "session" or "jwt" (got ${JSON.stringify(mode)}).`);
+  const mail = resolveMail(o, appUrl);
   const common: CommonSettings = {
     secrets,
     appUrl,
@@ -398,8 +433,9 @@ export function resolveOptions(input: AuthOptions): ResolvedOptions {
     password: resolvePassword(plainObject(o.password, "password")),
     hashing: resolveHashing(plainObject(o.hashing, "hashing")),
     serializeUser: fnOrUndefined(o.serializeUser, "serializeUser must be a function.") as CommonSettings["serializeUser"],
-    ...resolveMail(o, appUrl),
+    ...mail,
     requireVerifiedEmail: bool(o.requireVerifiedEmail, "requireVerifiedEmail", false),
+    mfa: resolveMfa(plainObject(o.mfa, "mfa"), mail.mail.appName),
     hooks: resolveHooks(o.hooks),
     rateLimits: limits(o.rateLimits),
     now: (fnOrUndefined(o.now, "now must be a function returning milliseconds.") as (() => number) | undefined) ?? Date.now,
@@ -566,6 +602,29 @@ function resolveMail(o: AuthOptions, appUrl: URL): Pick<CommonSettings, "mailer"
       },
       verifiedRedirect,
     },
+  };
+}
+
+function resolveMfa(m: Record<string, unknown>, appName: string): MfaSettings {
+  for (const key of Object.keys(m)) {
+    if (!["issuer", "required", "stepUpWindow", "challengeTtl", "maxAttempts"].includes(key)) fail(`mfa.${key} is not an option; use issuer, required, stepUpWindow, challengeTtl or maxAttempts.`);
+  }
+  const issuer = m.issuer ?? appName;
+  // The issuer is the label's prefix in otpauth:// URIs, where ":" separates it from the account.
+  if (typeof issuer !== "string" || issuer.length === 0 || issuer.length > 64 || issuer.includes(":")) fail("mfa.issuer must be a string of 1 to 64 characters without \":\" (your app's name).");
+  const required = m.required ?? false;
+  if (typeof required !== "boolean" && typeof required !== "function") fail("mfa.required must be true, false, or a function (user) => boolean.");
+  const stepUpWindow = positiveInt(m.stepUpWindow, "mfa.stepUpWindow", 600);
+  const challengeTtl = positiveInt(m.challengeTtl, "mfa.challengeTtl", 300);
+  if (challengeTtl > 900) fail("mfa.challengeTtl must be at most 900 seconds (the pending step is meant to be short-lived).");
+  const maxAttempts = positiveInt(m.maxAttempts, "mfa.maxAttempts", 5);
+  if (maxAttempts > 10) fail("mfa.maxAttempts must be at most 10.");
+  return {
+    issuer,
+    required: typeof required === "boolean" ? () => required : (user) => (required as (u: PublicUser) => unknown)(user) === true,
+    stepUpWindow,
+    challengeTtl,
+    maxAttempts,
   };
 }
 

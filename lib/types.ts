@@ -83,6 +83,10 @@ export interface SessionMeta {
   userAgent: string | undefined;
   /** Fingerprint of the password hash at sign-in: the session ends when the password changes. */
   pwd: string;
+  /** The last authentication (sign-in, or POST /reauth), for step-up checks. Absent in older sessions: `createdAt`. */
+  authAt?: number;
+  /** Signed in under a policy that requires a second factor the user has not set up: only enrollment is allowed. */
+  restricted?: "mfa-enrollment";
   /** Set once the session was written; a written session is never re-created by a later write. */
   persisted?: boolean;
 }
@@ -103,6 +107,12 @@ export interface AuthEvents {
   onSessionRevoked: { user: PublicUser; count: number };
   /** JWT mode: a refresh token was replayed after its grace window; its whole family was ended. */
   onRefreshReuse: { userId: string };
+  /** A second factor (TOTP) was turned on. */
+  onMfaEnabled: { user: PublicUser };
+  /** The second factor was turned off. */
+  onMfaDisabled: { user: PublicUser };
+  /** A recovery code was used (sign-in, re-authentication, or an MFA change); `recoveryCodesLeft` are unused. */
+  onMfaRecoveryCodeUsed: { user: PublicUser; recoveryCodesLeft: number };
 }
 
 /** The payload a hook receives. */

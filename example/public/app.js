@@ -33,6 +33,13 @@
  *                                  with button[data-testid=revoke-session] (not on the current one)
  *                #reload-sessions #revoke-others
  *                #delete-account-form #delete-password #delete-confirm #delete-account-submit
+ *   two-step:    #mfa-step #mfa-verify-form #mfa-code #mfa-verify-submit #mfa-cancel   (after a right password)
+ *                #mfa-card #mfa-status (data-enabled) #mfa-required-note #mfa-setup-button
+ *                #mfa-setup-panel #mfa-qr #mfa-secret (data-secret = the base32 key) #mfa-enable-form
+ *                #mfa-enable-code #mfa-enable-submit #mfa-codes-panel #mfa-recovery-codes > li
+ *                #mfa-manage #mfa-disable-form #mfa-disable-password #mfa-disable-code
+ *                #mfa-codes-form #mfa-codes-password #mfa-codes-code
+ *                #reauth-form #reauth-password #reauth-code #reauth-submit
  *   footer:      #outbox-link (shown when the dev outbox is mounted), #mode-label
  *   #mode-note   shown in JWT mode: a reload signs the user out
  *   While a request runs, its form or button has aria-busy="true"; document.body has data-mode
@@ -298,6 +305,13 @@ const ERROR_MESSAGES = {
   CSRF_INVALID: "The request was refused as a security precaution. Reload the page and try again (and open the app at its own address).",
   EMAIL_NOT_VERIFIED: "Verify your email address first, with the link we emailed you.",
   NOT_FOUND: "That is not available on this server.",
+  INVALID_MFA_CODE: "That code is not right (or was already used). Try the current code from your app.",
+  MFA_CHALLENGE_INVALID: "That sign-in step has ended (it lasts 5 minutes and allows 5 tries). Sign in again.",
+  MFA_ALREADY_ENABLED: "Two-step sign-in is already on.",
+  MFA_NOT_ENABLED: "Two-step sign-in is not on.",
+  MFA_SETUP_NOT_STARTED: "The setup expired. Start it again.",
+  MFA_ENROLLMENT_REQUIRED: "Set up two-step sign-in first.",
+  REAUTH_REQUIRED: "For your security, confirm it's you first (“Confirm it's you”), then try again.",
   PAYLOAD_TOO_LARGE: "What you entered is too long.",
   UNSUPPORTED_MEDIA_TYPE: "The page sent a request in a format the server does not accept. Reload the page and try again.",
   VALIDATION_FAILED: "Please check what you entered:",
@@ -315,6 +329,8 @@ const FIELD_LABELS = {
   currentPassword: "Current password",
   newPassword: "New password",
   newEmail: "New email",
+  code: "Code",
+  mfaToken: "Sign-in step",
   body: "Request",
 };
 
@@ -533,7 +549,9 @@ async function loadMe() {
     const { user } = await api("GET", "/auth/me");
     await transport.renew();
     setUser(user);
-    loadSessions().catch((err) => showError(err));
+    loadMfa()
+      .then(() => (mfaState.restricted ? undefined : loadSessions()))
+      .catch((err) => showError(err));
   } catch (err) {
     if (err instanceof ApiError && err.code === "UNAUTHENTICATED") {
       transport.forget();
@@ -633,12 +651,121 @@ onSubmit("register-form", async ({ email, password, name }, form) => {
   if (!signedIn) $("login-password").focus();
 });
 
-onSubmit("login-form", async ({ email, password }, form) => {
-  const { user } = await api("POST", "/auth/login", { email, password });
-  form.reset();
+/** The pending second step of a sign-in (POST /login answered mfaRequired), kept in memory only. */
+let mfaToken = null;
+
+function showMfaStep(token) {
+  mfaToken = token;
+  $("mfa-step").hidden = !token;
+  $("signed-out").hidden = Boolean(token) || Boolean(currentUser);
+  if (token) $("mfa-code").focus();
+}
+
+async function signedIn(user) {
   setUser(user);
   showMessage("success", `Welcome${user.name ? `, ${user.name}` : ""}! You are signed in.`);
-  await loadSessions();
+  await loadMfa();
+  if (!mfaState.restricted) await loadSessions();
+}
+
+onSubmit("login-form", async ({ email, password }, form) => {
+  const data = await api("POST", "/auth/login", { email, password });
+  form.reset();
+  if (data.mfaRequired) {
+    showMfaStep(data.mfaToken);
+    showMessage("info", "Your password was right. Now enter the code from your authenticator app.");
+    return;
+  }
+  await signedIn(data.user);
+});
+
+onSubmit("mfa-verify-form", async ({ code }, form) => {
+  try {
+    const { user } = await api("POST", "/auth/mfa/verify", { mfaToken, code: code.trim() });
+    form.reset();
+    showMfaStep(null);
+    await signedIn(user);
+  } catch (err) {
+    if (err instanceof ApiError && (err.code === "MFA_CHALLENGE_INVALID" || err.status === 429)) {
+      form.reset();
+      showMfaStep(null);
+      $("signed-out").hidden = false;
+    }
+    throw err;
+  }
+});
+
+onClick("mfa-cancel", async () => {
+  $("mfa-verify-form").reset();
+  showMfaStep(null);
+  $("signed-out").hidden = false;
+});
+
+/** GET /auth/mfa: whether the factor is on (and required); shows the matching controls. */
+let mfaState = { enabled: false, required: false, restricted: false };
+
+async function loadMfa() {
+  const s = await api("GET", "/auth/mfa");
+  mfaState = { enabled: s.enabled, required: s.required, restricted: s.required && !s.enabled };
+  const badge = $("mfa-status");
+  badge.dataset.enabled = String(s.enabled);
+  badge.textContent = s.enabled ? `on · ${s.recoveryCodesLeft} recovery codes left` : "off";
+  $("mfa-required-note").hidden = !mfaState.restricted;
+  $("mfa-setup-button").hidden = s.enabled;
+  $("mfa-manage").hidden = !s.enabled;
+  if (s.enabled) $("mfa-setup-panel").hidden = true;
+}
+
+function showRecoveryCodes(codes) {
+  const list = $("mfa-recovery-codes");
+  list.replaceChildren(...codes.map((c) => Object.assign(document.createElement("li"), { textContent: c })));
+  $("mfa-codes-panel").hidden = false;
+}
+
+onClick("mfa-setup-button", async () => {
+  const { secret, qrCode } = await api("POST", "/auth/mfa/totp/setup", {});
+  // The QR code is an SVG data URL made by the server: no third-party service sees the key.
+  $("mfa-qr").src = qrCode;
+  $("mfa-secret").textContent = secret.match(/.{1,4}/g).join(" ");
+  $("mfa-secret").dataset.secret = secret;
+  $("mfa-setup-panel").hidden = false;
+  $("mfa-codes-panel").hidden = true;
+  $("mfa-enable-code").focus();
+});
+
+onSubmit("mfa-enable-form", async ({ code }, form) => {
+  const { recoveryCodes } = await api("POST", "/auth/mfa/totp/enable", { code: code.trim() });
+  form.reset();
+  $("mfa-setup-panel").hidden = true;
+  showRecoveryCodes(recoveryCodes);
+  const wasRestricted = mfaState.restricted;
+  await loadMfa();
+  showMessage("success", "Two-step sign-in is on. Save your recovery codes now: they are shown only once.");
+  if (wasRestricted) await loadSessions();
+});
+
+onSubmit("mfa-disable-form", async ({ password, code }, form) => {
+  await api("POST", "/auth/mfa/totp/disable", { password, code: code.trim() });
+  form.reset();
+  $("mfa-codes-panel").hidden = true;
+  await loadMfa();
+  showMessage("success", "Two-step sign-in is off. Your password alone now signs you in.");
+});
+
+onSubmit("mfa-codes-form", async ({ password, code }, form) => {
+  const { recoveryCodes } = await api("POST", "/auth/mfa/recovery-codes", { password, code: code.trim() });
+  form.reset();
+  showRecoveryCodes(recoveryCodes);
+  await loadMfa();
+  showMessage("success", "New recovery codes: the old ones no longer work.");
+});
+
+onSubmit("reauth-form", async ({ password, code }, form) => {
+  const body = { password };
+  if (code.trim()) body.code = code.trim();
+  await api("POST", "/auth/reauth", body);
+  form.reset();
+  showMessage("success", "Thanks, confirmed. You can go ahead for the next few minutes.");
 });
 
 onSubmit("forgot-form", async ({ email }, form) => {

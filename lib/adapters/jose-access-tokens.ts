@@ -44,9 +44,9 @@ export class JoseAccessTokens implements AccessTokens {
     this.signKey = signing;
   }
 
-  async sign(claims: { sub: string; sid: string }, now: number): Promise<string> {
+  async sign(claims: { sub: string; sid: string; auth_time?: number }, now: number): Promise<string> {
     const iat = Math.floor(now / 1000);
-    return new SignJWT({ sid: claims.sid })
+    return new SignJWT(claims.auth_time === undefined ? { sid: claims.sid } : { sid: claims.sid, auth_time: claims.auth_time })
       .setProtectedHeader({ alg: this.o.algorithm, kid: this.o.signingKid, typ: ACCESS_TYP })
       .setSubject(claims.sub)
       .setJti(randomBytes(16).toString("base64url"))

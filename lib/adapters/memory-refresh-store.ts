@@ -47,6 +47,13 @@ export class MemoryRefreshStore implements RefreshStore {
     return { status: "reuse" };
   }
 
+  async authenticated(userId: string, familyId: string, authAt: number): Promise<void> {
+    const e = this.entries.get(this.key(userId, familyId));
+    if (!e) return;
+    e.family.authAt = authAt;
+    delete e.family.restricted;
+  }
+
   async updateUser(user: PublicUser): Promise<void> {
     for (const e of this.entries.values()) if (e.family.userId === user.id) e.family.user = structuredClone(user);
   }

@@ -57,6 +57,7 @@ export function resolveRedisOptions(owner: string, options: RedisAdapterOptions 
  * | `Psess:<sessionId>` | STRING: the express-session JSON (see RedisSessionStore) | RedisSessionStore | EX idle/absolute timeout |
  * | `P{u:<id>}:family:<familyId>` | HASH: a refresh-token family | RedisRefreshStore | EX family lifetime |
  * | `P{u:<id>}:families` | ZSET: the user's family ids by their end (ms) | RedisRefreshStore | EX family lifetime |
+ * | `P{u:<id>}:mfa`, `:mfa:recovery`, `:mfa:setup`, `:mfa:pending` | HASH (sealed TOTP secret, last step), SET (recovery code hashes), STRING (secret being enrolled), HASH (pending sign-in steps) | RedisMfaStore | setup and pending expire |
  * | `P{u:<id>}:token:<purpose>` | HASH: the user's one live emailed token of that purpose (SHA-256 only) | RedisTokenStore | EX token lifetime |
  * | `Prl:<limit>:<sha256b64url(key)>` | STRING: a rate-limit count (rate-limiter-flexible's format) | RedisRateLimiter | EX window or block |
  *
@@ -102,6 +103,12 @@ export class RedisKeys {
 
   token(userId: string, purpose: string): string {
     return `${this.prefix}{u:${userId}}:token:${purpose}`;
+  }
+
+  /** The user's second factor: its state, recovery codes, enrollment and pending sign-in steps. */
+  mfa(userId: string): { state: string; recovery: string; setup: string; pending: string } {
+    const base = `${this.prefix}{u:${userId}}:mfa`;
+    return { state: base, recovery: `${base}:recovery`, setup: `${base}:setup`, pending: `${base}:pending` };
   }
 
   /** rate-limiter-flexible's `keyPrefix` for one limit: it appends `:<key>` itself. */

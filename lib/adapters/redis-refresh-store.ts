@@ -30,6 +30,13 @@ redis.call('DEL', k)
 redis.call('ZREM', KEYS[2], ARGV[7])
 return {'reuse'}`);
 
+/** Records a re-authentication on a family that still exists. */
+const AUTHENTICATED = lua(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'authAt', ARGV[1])
+redis.call('HDEL', KEYS[1], 'restricted')
+return 1`);
+
 /** Sets the user copy in each listed family that still exists. */
 const UPDATE_USER = lua(`
 for i = 1, #KEYS do
@@ -109,6 +116,10 @@ export class RedisRefreshStore implements RefreshStore {
     return { status: status === "reuse" ? "reuse" : "invalid" };
   }
 
+  async authenticated(userId: string, familyId: string, authAt: number): Promise<void> {
+    await this.calls.script(AUTHENTICATED, [this.familyKey(userId, familyId)], [String(authAt)]);
+  }
+
   async updateUser(user: PublicUser): Promise<void> {
     const ids = await this.call(this.redis.zrange(this.indexKey(user.id), "0", "-1"));
     if (ids.length === 0) return;
@@ -148,6 +159,8 @@ function toHash(f: RefreshFamily): Record<string, string> {
     ua: f.userAgent ?? "",
     user: JSON.stringify(f.user),
     pwd: f.pwd,
+    authAt: String(f.authAt ?? f.createdAt),
+    ...(f.restricted ? { restricted: f.restricted } : {}),
   };
 }
 
@@ -163,5 +176,7 @@ function fromHash(h: Record<string, string>): RefreshFamily | null {
     userAgent: h.ua || undefined,
     user: JSON.parse(h.user) as PublicUser,
     pwd: h.pwd ?? "",
+    authAt: h.authAt ? Number(h.authAt) : Number(h.createdAt),
+    ...(h.restricted === "mfa-enrollment" ? { restricted: "mfa-enrollment" as const } : {}),
   };
 }

@@ -9,6 +9,8 @@ export type AccountDeps = Pick<CoreDeps, "users" | "emailTokens" | "passwords" |
   proof: PasswordProof;
   /** Lifetime of an email-change link, seconds. */
   changeEmailTtl: number;
+  /** The second factor's own state, removed with the account. */
+  secondFactor?: { forget(userId: string): Promise<void> };
 };
 
 /** What a signed-in user does to their own account: change password or email, delete it. */
@@ -103,8 +105,8 @@ export class Account {
   }
 
   /**
-   * Deletes the account after the password check: tokens, the user (its email is free again)
-   * and every session; `end` signs this request out. A second, concurrent delete finds no user
+   * Deletes the account after the password check: tokens, the user (its email is free again),
+   * its second factor and every session; `end` signs this request out. A second, concurrent delete finds no user
    * and answers as signed out.
    */
   async delete(userId: string, password: string, ctx: RequestContext, end: () => Promise<void>): Promise<void> {
@@ -112,6 +114,9 @@ export class Account {
     await this.confirmPassword(user, password, ctx);
     await this.deps.emailTokens.revoke(user.id, ["verify-email", "reset-password", "change-email"]);
     if (!(await this.deps.users.delete(user.id))) throw new AuthError("UNAUTHENTICATED");
+    // After the user is gone, never before: a failure here leaves orphaned state nobody can use,
+    // never a live account whose second factor was removed.
+    await this.deps.secondFactor?.forget(user.id);
     await this.deps.revoker.revokeAll(user.id);
     await end();
     this.deps.events.emit("onAccountDeleted", ctx, { user: this.deps.serialize(user) });

@@ -1,7 +1,23 @@
 import type { PublicUser } from "../types.js";
 
 /** The emails Gatehouse sends. */
-export type TemplateName = "verifyEmail" | "resetPassword" | "passwordChanged" | "confirmEmailChange" | "emailChanged";
+export type TemplateName =
+  | "verifyEmail"
+  | "resetPassword"
+  | "passwordChanged"
+  | "confirmEmailChange"
+  | "emailChanged"
+  | "mfaEnabled"
+  | "mfaDisabled"
+  | "mfaRecoveryCodeUsed";
+
+/** When and from where a security change was made, for the notice emails. */
+export interface Activity {
+  /** ISO 8601, UTC. */
+  time: string;
+  ip: string | undefined;
+  userAgent: string | undefined;
+}
 
 /** What a template gets. `link` is set for the emails that carry one. */
 export interface TemplateContext {
@@ -14,6 +30,10 @@ export interface TemplateContext {
   expiresInMinutes?: number;
   appName: string;
   appUrl: string;
+  /** The second-factor notices: when and from where it happened. */
+  activity?: Activity;
+  /** The recovery-code notice: how many unused codes are left. */
+  recoveryCodesLeft?: number;
   /** From the `mail.locale` hook: the user's language, for apps that translate their templates. */
   locale: string | undefined;
 }
@@ -46,6 +66,16 @@ export function duration(minutes = 0): string {
   if (m >= 120 && m % 60 === 0) return `${m / 60} hours`;
   if (m === 60) return "1 hour";
   return m === 1 ? "1 minute" : `${m} minutes`;
+}
+
+/** "at 2026-01-01 10:00:00 UTC from 203.0.113.7 (Firefox ...)" */
+function where(a: Activity | undefined): string {
+  if (!a) return "";
+  const time = `${a.time.replace("T", " ").replace(/\.\d+Z$|Z$/, "")} UTC`;
+  // The user agent is whatever the client sent: control characters out, length bounded.
+  // eslint-disable-next-line no-control-regex
+  const agent = a.userAgent?.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, "").slice(0, 120);
+  return ` at ${time} from ${a.ip ?? "an unknown address"}${agent ? ` (browser: ${agent})` : ""}`;
 }
 
 const greeting = (ctx: TemplateContext) => (ctx.user.name ? `Hello ${ctx.user.name},` : "Hello,");
@@ -83,5 +113,18 @@ export const DEFAULT_TEMPLATES: Record<TemplateName, Template> = {
   emailChanged: (ctx) => {
     const lines = [greeting(ctx), `Someone asked to change the email address of your ${ctx.appName} account from ${ctx.user.email} to ${ctx.newEmail}. The change takes effect once the new address is confirmed.`, `If this was not you, change your password at once: ${ctx.appUrl}`];
     return { subject: `Your ${ctx.appName} email address is being changed`, text: `${lines.join("\n\n")}\n`, html: layout(ctx, lines) };
+  },
+  mfaEnabled: (ctx) => {
+    const lines = [greeting(ctx), `Two-step sign-in was turned on for your ${ctx.appName} account${where(ctx.activity)}. Signing in now needs a code from your authenticator app.`, `If this was not you, reset your password at once and contact us: ${ctx.appUrl}`];
+    return { subject: `Two-step sign-in is on for your ${ctx.appName} account`, text: `${lines.join("\n\n")}\n`, html: layout(ctx, lines) };
+  },
+  mfaDisabled: (ctx) => {
+    const lines = [greeting(ctx), `Two-step sign-in was turned off for your ${ctx.appName} account${where(ctx.activity)}. Your password alone now signs you in.`, `If this was not you, reset your password at once, turn two-step sign-in on again and contact us: ${ctx.appUrl}`];
+    return { subject: `Two-step sign-in was turned off for your ${ctx.appName} account`, text: `${lines.join("\n\n")}\n`, html: layout(ctx, lines) };
+  },
+  mfaRecoveryCodeUsed: (ctx) => {
+    const left = ctx.recoveryCodesLeft ?? 0;
+    const lines = [greeting(ctx), `A recovery code of your ${ctx.appName} account was used${where(ctx.activity)}. ${left === 1 ? "1 unused code is" : `${left} unused codes are`} left; each works once.`, `If this was not you, reset your password at once and create new recovery codes: ${ctx.appUrl}`];
+    return { subject: `A recovery code of your ${ctx.appName} account was used`, text: `${lines.join("\n\n")}\n`, html: layout(ctx, lines) };
   },
 };

@@ -16,9 +16,11 @@ export class PasswordProof {
   /**
    * The user, possibly with an upgraded hash, when `password` is theirs; null otherwise.
    * `find` looks the account up once the attempt is counted. Throws `TOO_MANY_REQUESTS` while
-   * the account is locked for this client, whatever the password.
+   * the account is locked for this client, whatever the password. With `refund: false` a right
+   * password leaves the attempt counted, for a caller that still has a step to pass (sign-in
+   * with a second factor) and settles it itself.
    */
-  async prove(email: string, password: string, ctx: RequestContext, find: () => Promise<UserRecord | null>): Promise<UserRecord | null> {
+  async prove(email: string, password: string, ctx: RequestContext, find: () => Promise<UserRecord | null>, { refund = true } = {}): Promise<UserRecord | null> {
     await this.deps.limits?.beforePasswordCheck(email, ctx.ip);
     const user = await find();
     if (!user) {
@@ -28,7 +30,7 @@ export class PasswordProof {
     }
     const result = await this.deps.passwords.verify(user.passwordHash, password);
     if (!result.ok) return null;
-    await this.deps.limits?.passwordCheckSucceeded(email, ctx.ip);
+    if (refund) await this.deps.limits?.passwordCheckSucceeded(email, ctx.ip);
     if (!result.upgradedHash) return user;
     // Parameters moved on (or the hash is bcrypt while argon2 is available): store the upgrade.
     return (await this.deps.users.update(user.id, { passwordHash: result.upgradedHash, updatedAt: this.deps.now() })) ?? user;

@@ -151,6 +151,20 @@ export class RateLimits {
   }
 
   /**
+   * Call when the password was right but a second step (a TOTP code) is still due: hands the
+   * attempt back, and keeps this client's earlier failures on the account until the second step
+   * passes ({@link passwordCheckSucceeded} then), so wrong codes add to the same lockout.
+   */
+  async passwordCheckPassed(email: string, ip: string | undefined): Promise<void> {
+    const keys = loginKeys(email, ip);
+    await Promise.all([
+      this.limiter.refund(this.limits.loginAccountIp, keys.pair),
+      this.limiter.refund(this.limits.loginAccount, keys.account),
+      this.limiter.refund(this.limits.loginIp, keys.client),
+    ]);
+  }
+
+  /**
    * Call after a password reset succeeded. The failures counted against the account were
    * guesses at a password that no longer exists and the owner has just proved they read its
    * mail, so the account's ceiling and this client's lock on it are lifted: an owner locked out

@@ -5,6 +5,7 @@ import type { UserStore } from "../ports/user-store.js";
 import type { PublicUser, RequestContext, UserRecord } from "../types.js";
 import { passwordFingerprint, sha256 } from "./email-tokens.js";
 import type { Events } from "./events.js";
+import type { SignInGrant } from "./sign-in.js";
 
 const SHAPE = /^([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
 
@@ -39,7 +40,7 @@ export class RefreshTokens {
   }
 
   /** Starts a family for a new sign-in and returns its first token. */
-  async start(user: UserRecord, ctx: RequestContext): Promise<{ family: RefreshFamily; token: string }> {
+  async start(user: UserRecord, ctx: RequestContext, grant: SignInGrant = {}): Promise<{ family: RefreshFamily; token: string }> {
     const now = this.deps.now();
     const family: RefreshFamily = {
       id: randomBytes(16).toString("base64url"),
@@ -51,6 +52,8 @@ export class RefreshTokens {
       userAgent: ctx.userAgent?.slice(0, 256),
       user: this.deps.serialize(user),
       pwd: passwordFingerprint(user.passwordHash),
+      authAt: now,
+      ...(grant.restricted ? { restricted: grant.restricted } : {}),
     };
     const token = mint(user.id, family.id);
     await this.deps.store.create(family, sha256(token));

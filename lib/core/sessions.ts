@@ -3,6 +3,7 @@ import type { UserStore } from "../ports/user-store.js";
 import type { PublicUser, RequestContext, SessionMeta, UserRecord } from "../types.js";
 import { passwordFingerprint } from "./email-tokens.js";
 import type { Events } from "./events.js";
+import type { SignInGrant } from "./sign-in.js";
 
 /** Session lifetimes, in seconds. */
 export interface SessionTimeouts {
@@ -59,9 +60,18 @@ export class Sessions {
   constructor(private readonly deps: SessionsDeps) {}
 
   /** A new server-side session's state for `user`. */
-  start(user: UserRecord, ctx: RequestContext): SessionMeta {
+  start(user: UserRecord, ctx: RequestContext, grant: SignInGrant = {}): SessionMeta {
     const now = this.deps.now();
-    return { uid: user.id, user: this.deps.serialize(user), createdAt: now, seenAt: now, ip: ctx.ip, userAgent: ctx.userAgent, pwd: passwordFingerprint(user.passwordHash) };
+    const meta: SessionMeta = { uid: user.id, user: this.deps.serialize(user), createdAt: now, seenAt: now, ip: ctx.ip, userAgent: ctx.userAgent, pwd: passwordFingerprint(user.passwordHash), authAt: now };
+    if (grant.restricted) meta.restricted = grant.restricted;
+    return meta;
+  }
+
+  /** The same session just after a re-authentication (or an enrollment that lifts a restriction). */
+  authenticated(meta: SessionMeta, authAt: number): SessionMeta {
+    const next: SessionMeta = { ...meta, authAt };
+    delete next.restricted;
+    return next;
   }
 
   /** The same session after a privilege change (a new id): the sign-in time stays, the user is fresh. */

@@ -103,6 +103,12 @@ function tokenField(field = "token"): ValidationChain {
   return requiredString(field).isLength({ min: 1, max: 256 }).withMessage(m("INVALID_LENGTH", `${field} must have 1 to 256 characters.`));
 }
 
+/** A one-time code: a 6-digit TOTP code or a recovery code (`abcd-efgh-ijkl-mnop`); checked in core. */
+export function codeField(field = "code", optional = false): ValidationChain {
+  const chain = optional ? body(field).optional({ values: "null" }).custom((v) => typeof v === "string").withMessage(m("INVALID_TYPE", `${field} must be a string.`)).bail() : requiredString(field);
+  return chain.isLength({ min: 1, max: 32 }).withMessage(m("INVALID_LENGTH", `${field} must have 1 to 32 characters.`));
+}
+
 /** `grant_type` of `POST /token`: absent, or `password`. */
 function grantTypeField(): ValidationChain {
   return body("grant_type")
@@ -186,6 +192,12 @@ export const fields = {
     required: false,
     schema: { type: "string", maxLength: 256, description },
     chain: () => body(name).optional(),
+  }),
+  code: (name = "code", required = true, description = "A 6-digit code from the authenticator app, or an unused recovery code."): Field => ({
+    name,
+    required,
+    schema: { type: "string", minLength: 1, maxLength: 32, description },
+    chain: () => codeField(name, !required),
   }),
   grantType: (): Field => ({
     name: "grant_type",

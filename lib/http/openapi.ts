@@ -55,6 +55,40 @@ const SHAPES: Record<Shape, object> = {
     },
   },
   Jwks: { type: "object", required: ["keys"], properties: { keys: { type: "array", items: { type: "object" } } } },
+  MfaChallenge: {
+    type: "object",
+    description: "The password was right and a second factor is on: nothing is signed in yet. Send `mfaToken` and a code to POST /mfa/verify within 5 minutes, from the same client.",
+    required: ["mfaRequired", "mfaToken", "methods"],
+    properties: {
+      mfaRequired: { type: "boolean", const: true },
+      mfaToken: { type: "string", description: "Single use, bound to this client (IP and user agent)." },
+      methods: { type: "array", items: { type: "string", enum: ["totp", "recovery"] } },
+    },
+  },
+  MfaStatus: {
+    type: "object",
+    required: ["enabled", "methods", "recoveryCodesLeft", "required"],
+    properties: {
+      enabled: { type: "boolean" },
+      methods: { type: "array", items: { type: "string", enum: ["totp", "recovery"] } },
+      recoveryCodesLeft: { type: "integer", minimum: 0 },
+      required: { type: "boolean", description: "The policy (`mfa.required`) asks this user for a second factor." },
+    },
+  },
+  TotpSetup: {
+    type: "object",
+    required: ["secret", "otpauthUrl", "qrCode"],
+    properties: {
+      secret: { type: "string", description: "The TOTP secret, base32 (for typing into an app)." },
+      otpauthUrl: { type: "string", description: "`otpauth://totp/...` (SHA-1, 6 digits, 30 s)." },
+      qrCode: { type: "string", description: "The URI as a QR code: an SVG `data:` URL, made on the server without any network call." },
+    },
+  },
+  RecoveryCodes: {
+    type: "object",
+    required: ["recoveryCodes"],
+    properties: { recoveryCodes: { type: "array", minItems: 10, maxItems: 10, items: { type: "string" }, description: "Shown this once; each works once." } },
+  },
 };
 
 const PROBLEM = {
@@ -93,13 +127,20 @@ export function openApiDocument(routes: readonly RouteDef[], opts: ResolvedOptio
       ...(def.query ?? []).map((q) => ({ name: q.name, in: "query", required: true, description: q.description, schema: { type: "string", maxLength: 256 } })),
     ];
     const responses: Record<string, object> = {};
-    for (const answer of [def.success, ...(def.alternatives ?? [])]) {
-      responses[String(answer.status)] = answer.shape
-        ? { description: answer.description, content: { "application/json": { schema: ref(answer.shape) } } }
-        : { description: answer.description };
+    const answers = [def.success, ...(def.alternatives ?? [])];
+    for (const status of new Set(answers.map((a) => a.status))) {
+      // Several answers of one status (a sign-in, or its pending second step): one of their shapes.
+      const same = answers.filter((a) => a.status === status);
+      const shapes = same.flatMap((a) => (a.shape ? [ref(a.shape)] : []));
+      const description = same.map((a) => a.description).filter(Boolean).join(" Or: ");
+      responses[String(status)] = shapes.length
+        ? { description, content: { "application/json": { schema: shapes.length === 1 ? shapes[0] : { oneOf: shapes } } } }
+        : { description };
     }
     const byStatus = new Map<number, ErrorCode[]>();
-    for (const code of [...def.errors, ...ALWAYS, ...(def.body ? (["INVALID_JSON", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE"] as ErrorCode[]) : [])]) {
+    // The guards' own answers: a restricted sign-in (enroll first) and a stale one (step-up).
+    const guarded: ErrorCode[] = def.auth ? [...(def.restricted ? [] : (["MFA_ENROLLMENT_REQUIRED"] as ErrorCode[])), ...(def.recentAuth ? (["REAUTH_REQUIRED"] as ErrorCode[]) : [])] : [];
+    for (const code of [...def.errors, ...guarded, ...ALWAYS, ...(def.body ? (["INVALID_JSON", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE"] as ErrorCode[]) : [])]) {
       const status = ERROR_CODES[code].status;
       byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
     }

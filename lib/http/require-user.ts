@@ -21,6 +21,16 @@ declare global {
 export interface RequireUserOptions {
   /** Answer 403 `EMAIL_NOT_VERIFIED` to users whose email is not verified. @default the `requireVerifiedEmail` option */
   verifiedEmail?: boolean;
+  /**
+   * Step-up: the user must have signed in or re-authenticated (`POST /reauth`) at most this
+   * many seconds ago; older, 403 `REAUTH_REQUIRED`. @default no limit
+   */
+  recentAuth?: number;
+  /**
+   * Let a sign-in restricted to enrolling a second factor (`mfa.required`) through. Only the
+   * router's own enrollment routes need this. @default false (403 `MFA_ENROLLMENT_REQUIRED`)
+   */
+  allowRestricted?: boolean;
 }
 
 /**
@@ -50,9 +60,10 @@ export function userGuards(
   strategy: Strategy,
   logger: Logger,
   requireVerifiedEmail = false,
+  now: () => number = Date.now,
 ): { requireUser: RequireUser; optionalUser: RequestHandler } {
   const guard =
-    (required: boolean, verifiedEmail: boolean): RequestHandler =>
+    (required: boolean, verifiedEmail: boolean, more: Pick<RequireUserOptions, "recentAuth" | "allowRestricted"> = {}): RequestHandler =>
     (req, res, next) => {
       strategy.load(req, res, (err?: unknown) => {
         if (err) return sendProblem(res, toAuthError(err, logger));
@@ -66,7 +77,11 @@ export function userGuards(
         } catch (e) {
           return sendProblem(res, toAuthError(e, logger));
         }
+        const auth = strategy.authState(req);
+        // A sign-in restricted to enrollment is nobody to the app: 403 here, anonymous for optionalUser.
+        if (auth?.restricted && !more.allowRestricted) return required ? sendProblem(res, new AuthError("MFA_ENROLLMENT_REQUIRED")) : next();
         if (verifiedEmail && !user.emailVerified) return sendProblem(res, new AuthError("EMAIL_NOT_VERIFIED"));
+        if (more.recentAuth !== undefined && (!auth || now() - auth.authAt > more.recentAuth * 1000)) return sendProblem(res, new AuthError("REAUTH_REQUIRED"));
         req.user = user;
         // For view engines: templates see `user` without the route passing it.
         res.locals.user = user;
@@ -77,7 +92,10 @@ export function userGuards(
   const requireUser = ((...args: unknown[]) => {
     if (args.length === 1) {
       const options = (args[0] ?? {}) as RequireUserOptions;
-      return guard(true, options.verifiedEmail ?? requireVerifiedEmail);
+      if (options.recentAuth !== undefined && (typeof options.recentAuth !== "number" || !Number.isInteger(options.recentAuth) || options.recentAuth < 1)) {
+        throw new TypeError(`gatehouse: requireUser({ recentAuth }) must be a number of seconds >= 1 (got ${JSON.stringify(options.recentAuth)}).`);
+      }
+      return guard(true, options.verifiedEmail ?? requireVerifiedEmail, { recentAuth: options.recentAuth, allowRestricted: options.allowRestricted === true });
     }
     return (byDefault as (...a: unknown[]) => void)(...args);
   }) as RequireUser;

@@ -3,7 +3,19 @@ import type { ErrorCode } from "../errors.js";
 import { validate, type Field } from "./input.js";
 
 /** The names of the answer shapes in the OpenAPI document (components/schemas). */
-export type Shape = "UserAnswer" | "SessionLogin" | "JwtLogin" | "TokenPair" | "CsrfToken" | "Valid" | "Sessions" | "Jwks";
+export type Shape =
+  | "UserAnswer"
+  | "SessionLogin"
+  | "JwtLogin"
+  | "TokenPair"
+  | "CsrfToken"
+  | "Valid"
+  | "Sessions"
+  | "Jwks"
+  | "MfaChallenge"
+  | "MfaStatus"
+  | "TotpSetup"
+  | "RecoveryCodes";
 
 /**
  * A route as the router registers it and as the OpenAPI document describes it: one definition
@@ -17,6 +29,10 @@ export interface RouteDef {
   description?: string;
   /** Needs a signed-in user (cookie session or bearer token). */
   auth?: boolean;
+  /** With `auth`: also open to a sign-in restricted to enrolling a second factor (`mfa.required`). */
+  restricted?: boolean;
+  /** With `auth`: a sensitive action, needing an authentication within `mfa.stepUpWindow` (403 `REAUTH_REQUIRED`). */
+  recentAuth?: boolean;
   /** JSON body fields; `[]` parses a body without required fields. */
   body?: Field[];
   /** Also accept `application/x-www-form-urlencoded` (POST /token). */
@@ -37,12 +53,12 @@ export class RouteTable {
 
   constructor(
     private readonly router: Router,
-    private readonly guards: { signedIn: RequestHandler; json: RequestHandler; formOrJson: RequestHandler },
+    private readonly guards: { signedIn: RequestHandler; signedInRestricted: RequestHandler; recentlySignedIn: RequestHandler; json: RequestHandler; formOrJson: RequestHandler },
   ) {}
 
   route(def: RouteDef, handler: RouteHandler): void {
     const chain: RequestHandler[] = [];
-    if (def.auth) chain.push(this.guards.signedIn);
+    if (def.auth) chain.push(def.recentAuth ? this.guards.recentlySignedIn : def.restricted ? this.guards.signedInRestricted : this.guards.signedIn);
     if (def.body) chain.push(def.form ? this.guards.formOrJson : this.guards.json);
     // Validation chains are built once per route; express-validator runs them per request.
     const validators = def.body?.map((f) => f.chain());

@@ -16,6 +16,7 @@ import { signInRoutes } from "./routes/sign-in.js";
 import { sessionRoutes } from "./routes/sessions.js";
 import { recoveryRoutes } from "./routes/recovery.js";
 import { verificationRoutes } from "./routes/verification.js";
+import { mfaRoutes } from "./routes/mfa.js";
 
 /** The router `authRouter()` returns: mount it, and protect your own routes with its guards. */
 export interface AuthRouter extends Router {
@@ -70,12 +71,19 @@ export function authRouter(options: AuthOptions): AuthRouter {
     services.strategy.checkCsrf(req);
     next();
   });
-  const routes = new RouteTable(router, { signedIn: services.signedIn, json: services.body, formOrJson: services.formOrJsonBody });
+  const routes = new RouteTable(router, {
+    signedIn: services.signedIn,
+    signedInRestricted: services.requireUser({ verifiedEmail: false, allowRestricted: true }),
+    recentlySignedIn: services.requireUser({ verifiedEmail: false, recentAuth: opts.mfa.stepUpWindow }),
+    json: services.body,
+    formOrJson: services.formOrJsonBody,
+  });
   signInRoutes(routes, services);
   verificationRoutes(routes, services);
   recoveryRoutes(routes, services);
   accountRoutes(routes, services);
   sessionRoutes(routes, services);
+  mfaRoutes(routes, services);
   const accessTokens = services.accessTokens;
   if (accessTokens && opts.mode === "jwt" && opts.jwt.algorithm !== "HS256") {
     routes.route(

@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import session from "express-session";
 import type { RequestHandler } from "express";
 import type { ResolvedOptions, SessionSettings, JwtSettings } from "../options.js";
@@ -22,6 +23,11 @@ import { RefreshTokens } from "../core/refresh-tokens.js";
 import { Sessions, sessionTtl } from "../core/sessions.js";
 import { SignIn, type SignInStep } from "../core/sign-in.js";
 import { EmailVerification } from "../core/verification.js";
+import { Mfa } from "../core/mfa.js";
+import { SecretBox } from "../core/secret-box.js";
+import type { MfaStore } from "../ports/mfa-store.js";
+import { MemoryMfaStore } from "../adapters/memory-mfa-store.js";
+import { RedisMfaStore } from "../adapters/redis-mfa-store.js";
 import { Argon2Hasher, loadArgon2 } from "../adapters/argon2-hasher.js";
 import { BcryptHasher } from "../adapters/bcrypt-hasher.js";
 import { JoseAccessTokens } from "../adapters/jose-access-tokens.js";
@@ -56,6 +62,8 @@ export interface Services {
   account: Account;
   verification: EmailVerification;
   recovery: Recovery;
+  /** The second factor and step-up. */
+  mfa: Mfa;
   /** Sessions or bearer tokens, per `mode`. */
   strategy: Strategy;
   /** JWT mode's access tokens (for the JWKS endpoint). */
@@ -91,13 +99,14 @@ function hashers(opts: ResolvedOptions): { primary: PasswordHasher; others: Pass
 }
 
 /** The stores: the app's own (held to "fail closed within the deadline"), else Redis or memory. */
-function stores(opts: ResolvedOptions): { users: UserStore; tokens: TokenStore; sessionIndex: () => SessionIndex } {
+function stores(opts: ResolvedOptions): { users: UserStore; tokens: TokenStore; mfa: MfaStore; sessionIndex: () => SessionIndex } {
   const { backend, timeoutMs, custom } = opts.storage;
   const own = <T extends object>(store: T | undefined, name: string) => (store ? failClosed(store, `storage.${name}`, timeoutMs) : undefined);
   if (backend.kind === "memory") {
     return {
       users: own(custom.users, "users") ?? new MemoryUserStore(),
       tokens: own(custom.tokens, "tokens") ?? new MemoryTokenStore(),
+      mfa: new MemoryMfaStore(),
       sessionIndex: () => own(custom.sessionIndex, "sessionIndex") ?? new MemorySessionIndex(),
     };
   }
@@ -105,6 +114,7 @@ function stores(opts: ResolvedOptions): { users: UserStore; tokens: TokenStore; 
   return {
     users: own(custom.users, "users") ?? new RedisUserStore(backend.client, redis),
     tokens: own(custom.tokens, "tokens") ?? new RedisTokenStore(backend.client, redis),
+    mfa: new RedisMfaStore(backend.client, redis),
     sessionIndex: () =>
       own(custom.sessionIndex, "sessionIndex") ??
       new RedisSessionIndex(backend.client, { ...redis, ttlSeconds: opts.mode === "session" ? opts.session.absoluteTimeout : 0 }),
@@ -152,7 +162,7 @@ export function createServices(opts: ResolvedOptions, steps: readonly SignInStep
   const report = (what: string, err: unknown) => logger.error(`gatehouse: ${what} failed`, err);
   const events = new Events(opts.hooks as HookTable, report);
 
-  const { users, tokens, sessionIndex } = stores(opts);
+  const { users, tokens, mfa: mfaStore, sessionIndex } = stores(opts);
   const { primary, others } = hashers(opts);
   const passwords = new Passwords(primary, others, new HashingQueue(opts.hashing.concurrency, opts.hashing.maxQueue));
   const policy = opts.password;
@@ -165,7 +175,7 @@ export function createServices(opts: ResolvedOptions, steps: readonly SignInStep
   const csrf = new Csrf(opts.http.allowedOrigins);
   const deps: StrategyDeps = { opts, users, events, csrf, serialize, sessionIndex };
   const { strategy, accessTokens, sessions } = opts.mode === "jwt" ? jwtStrategy(opts.jwt, deps) : sessionStrategy(opts.session, deps);
-  const { requireUser, optionalUser } = userGuards(strategy, logger, opts.requireVerifiedEmail);
+  const { requireUser, optionalUser } = userGuards(strategy, logger, opts.requireVerifiedEmail, now);
 
   if (!opts.mailer) logger.warn("gatehouse: no mailer configured: verification and password-reset emails are not sent.");
   const notifier = new Notifier(opts.mailer, {
@@ -183,8 +193,27 @@ export function createServices(opts: ResolvedOptions, steps: readonly SignInStep
   const ttl = opts.mail.linkTtl;
   const verification = new EmailVerification({ users, emailTokens, notifier, events, serialize, now, ttl: ttl.verifyEmail, limits, report });
   const recovery = new Recovery({ users, emailTokens, passwords, policy, notifier, revoker: strategy, events, serialize, now, ttl: ttl.resetPassword, report, limits });
-  const account = new Account({ users, emailTokens, passwords, proof, policy, notifier, revoker: strategy, events, serialize, now, changeEmailTtl: ttl.confirmEmailChange, limits });
-  const signIn = new SignIn({ users, passwords, proof, policy, verification, events, serialize, now, limits, steps });
+  // SignIn takes the factor as a step, and the factor finishes sign-ins through SignIn (called
+  // only once a request runs, long after both exist).
+  const mfa: Mfa = new Mfa({
+    store: mfaStore,
+    users,
+    passwords,
+    box: new SecretBox(opts.secrets, "mfa/totp-secret"),
+    clientKey: createHmac("sha256", opts.secrets[0]!).update("gatehouse/mfa/client").digest(),
+    notifier,
+    events,
+    serialize,
+    now,
+    limits,
+    complete: (user, ctx, start, grant) => signIn.complete(user, ctx, start, grant),
+    issuer: opts.mfa.issuer,
+    required: opts.mfa.required,
+    challengeTtl: opts.mfa.challengeTtl,
+    maxAttempts: opts.mfa.maxAttempts,
+  });
+  const account = new Account({ users, emailTokens, passwords, proof, policy, notifier, revoker: strategy, events, serialize, now, changeEmailTtl: ttl.confirmEmailChange, limits, secondFactor: mfa });
+  const signIn: SignIn = new SignIn({ users, passwords, proof, policy, verification, events, serialize, now, limits, steps: [mfa, ...steps] });
   return {
     opts,
     users,
@@ -194,6 +223,7 @@ export function createServices(opts: ResolvedOptions, steps: readonly SignInStep
     account,
     verification,
     recovery,
+    mfa,
     strategy,
     accessTokens,
     csrf,

@@ -15,6 +15,10 @@ export interface RefreshFamily {
   user: PublicUser;
   /** Fingerprint of the password hash at sign-in: a family of an older password cannot rotate. */
   pwd: string;
+  /** The last authentication (sign-in or POST /reauth), for step-up checks; `createdAt` when absent. */
+  authAt?: number;
+  /** Signed in without a second factor the policy requires: only enrollment is allowed. */
+  restricted?: "mfa-enrollment";
 }
 
 /** The outcome of presenting a refresh token. */
@@ -44,6 +48,8 @@ export interface RefreshStore {
    * password changed since it began) is deleted and answers `invalid`.
    */
   rotate(userId: string, familyId: string, presentedHash: string, next: { hash: string; sealed: string; user: PublicUser; pwd: string }, now: number, graceMs: number): Promise<RotateResult>;
+  /** Records a re-authentication on a live family (`authAt`) and lifts its restriction. */
+  authenticated(userId: string, familyId: string, authAt: number): Promise<void>;
   /** Replaces the user copy in every family of the user. */
   updateUser(user: PublicUser): Promise<void>;
   /** The user's live families. */

@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect } from "chai";
 import { chromium, type Browser, type BrowserContext, type Page, type Request } from "playwright-core";
+import { generateSync } from "otplib";
 import { OwnRedis, freePort } from "../helpers/redis.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -479,6 +480,93 @@ for (const mode of ["session", "jwt"] as const) {
 
       await a.context.close();
       await b.context.close();
+    });
+
+    it("two-step sign-in: enroll from the page (QR and key) → sign in with a code → sign in with a recovery code → turn it off", async () => {
+      const base = app!.url;
+      const email = `grace-${mode}-${randomBytes(4).toString("hex")}@example.com`;
+      const password = "correct horse battery staple";
+      const { context, page } = await newBrowser();
+      /** What an authenticator app shows, `steps` time steps from now (otplib, never the code under test). */
+      const code = (secret: string, steps = 0) => generateSync({ secret, epoch: Math.floor(Date.now() / 1000) + steps * 30 });
+      let secret = "";
+      let recoveryCodes: string[] = [];
+
+      await step("register and sign in with the password alone", async () => {
+        await openApp(page, base);
+        await page.fill("#register-email", email);
+        await page.fill("#register-password", password);
+        await page.click("#register-submit");
+        await expectMessage(page, "success", /Account created/);
+        await signIn(page, email, password);
+        expect(await page.locator("#mfa-status").getAttribute("data-enabled")).to.equal("false");
+      });
+
+      await step("enroll: the QR code and the key are shown; a wrong code is refused, the right one turns it on", async () => {
+        await page.click("#mfa-setup-button");
+        await page.locator("#mfa-setup-panel").waitFor({ state: "visible" });
+        const qr = await page.locator("#mfa-qr").getAttribute("src");
+        expect(qr).to.match(/^data:image\/svg\+xml;base64,/);
+        expect(await page.locator("#mfa-qr").evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0), "the QR code renders").to.equal(true);
+        secret = (await page.locator("#mfa-secret").getAttribute("data-secret"))!;
+        expect(secret).to.match(/^[A-Z2-7]{32}$/);
+        await page.fill("#mfa-enable-code", code(secret) === "000000" ? "111111" : "000000");
+        await page.click("#mfa-enable-submit");
+        await expectMessage(page, "error", /That code is not right/);
+        await page.fill("#mfa-enable-code", code(secret));
+        await page.click("#mfa-enable-submit");
+        await expectMessage(page, "success", /Two-step sign-in is on/);
+        recoveryCodes = await page.locator("#mfa-recovery-codes > li").allTextContents();
+        expect(recoveryCodes).to.have.length(10);
+        expect(await page.locator("#mfa-status").getAttribute("data-enabled")).to.equal("true");
+      });
+
+      await step("sign out, sign in with the password and a code", async () => {
+        await page.click("#logout-button");
+        await expectSignedOut(page);
+        await login(page, email, password);
+        await expectMessage(page, "info", /Now enter the code/);
+        await page.locator("#mfa-step").waitFor({ state: "visible" });
+        expect(await page.locator("#signed-in").isHidden(), "not signed in yet").to.equal(true);
+        // The code used to enroll is spent: the next step's code (inside the ±1 window) signs in.
+        await page.fill("#mfa-code", code(secret, 1));
+        await page.click("#mfa-verify-submit");
+        await expectMessage(page, "success", /You are signed in/);
+        await expectSignedIn(page, email);
+        await expectSessions(page, 1);
+      });
+
+      await step("sign out, sign in with a recovery code (once)", async () => {
+        await page.click("#logout-button");
+        await expectSignedOut(page);
+        await login(page, email, password);
+        await page.locator("#mfa-step").waitFor({ state: "visible" });
+        await page.fill("#mfa-code", recoveryCodes[0]!);
+        await page.click("#mfa-verify-submit");
+        await expectSignedIn(page, email);
+        expect(await page.locator("#mfa-status").textContent()).to.contain("9 recovery codes left");
+        await page.click("#logout-button");
+        await expectSignedOut(page);
+        await login(page, email, password);
+        await page.locator("#mfa-step").waitFor({ state: "visible" });
+        await page.fill("#mfa-code", recoveryCodes[0]!);
+        await page.click("#mfa-verify-submit");
+        await expectMessage(page, "error", /That code is not right/);
+        await page.fill("#mfa-code", recoveryCodes[1]!);
+        await page.click("#mfa-verify-submit");
+        await expectSignedIn(page, email);
+      });
+
+      await step("turn two-step sign-in off with the password and a code", async () => {
+        await page.fill("#mfa-disable-password", password);
+        await page.fill("#mfa-disable-code", recoveryCodes[2]!);
+        await page.click("#mfa-disable-submit");
+        await expectMessage(page, "success", /Two-step sign-in is off/);
+        await page.click("#logout-button");
+        await signIn(page, email, password);
+      });
+
+      await context.close();
     });
   });
 }

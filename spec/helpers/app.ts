@@ -57,6 +57,7 @@ export async function makeApp(overrides: Partial<AuthOptions> = {}, setup?: (app
   app.use("/auth", auth);
   app.get("/api/profile", auth.requireUser, (req, res) => res.json({ user: req.user }));
   app.post("/api/profile", auth.requireUser, (req, res) => res.json({ ok: true, user: req.user }));
+  app.get("/api/recent", auth.requireUser({ recentAuth: 300 }), (req, res) => res.json({ user: req.user }));
   app.get("/api/maybe", auth.optionalUser, (req, res) => res.json({ user: req.user ?? null }));
   return { app, auth, redis, prefix, clock, hasher };
 }

@@ -88,6 +88,18 @@ export class Client {
     return res;
   }
 
+  /** Finishes a two-step sign-in (POST /mfa/verify); keeps the credentials on success. */
+  async verifyMfa(mfaToken: string, code: string, userAgent?: string) {
+    const t = this.agent.post("/auth/mfa/verify");
+    if (userAgent) t.set("User-Agent", userAgent);
+    const res = await t.send({ mfaToken, code });
+    if (res.status === 200) {
+      this.take(res.body);
+      this.keepCookie(res);
+    }
+    return res;
+  }
+
   /** POST /refresh the way this mode does it; keeps the new credentials on success. */
   async refresh() {
     const res = this.mode === "jwt" ? await this.agent.post("/auth/refresh").send({ refresh_token: this.refreshToken }) : await this.post("/auth/refresh");

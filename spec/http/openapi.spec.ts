@@ -46,6 +46,17 @@ describe("OpenAPI document", () => {
     expect(register.responses["400"].description).to.contain("EMAIL_ALREADY_REGISTERED");
     expect(register.responses["503"].description).to.contain("SERVICE_UNAVAILABLE");
     expect(doc.paths["/sessions/{id}"].delete.parameters[0]).to.include({ name: "id", in: "path" });
+    // The second factor: the pending step beside the sign-in, the new operations, step-up and enrollment answers.
+    expect(doc.paths["/login"].post.responses["200"].content["application/json"].schema.oneOf).to.deep.equal([
+      { $ref: "#/components/schemas/SessionLogin" },
+      { $ref: "#/components/schemas/MfaChallenge" },
+    ]);
+    for (const op of ["/mfa/totp/setup", "/mfa/totp/enable", "/mfa/totp/disable", "/mfa/recovery-codes", "/mfa/verify", "/reauth"]) expect(doc.paths[op], op).to.have.property("post");
+    expect(doc.paths["/mfa/verify"].post.requestBody.content["application/json"].schema.required).to.deep.equal(["mfaToken", "code"]);
+    expect(doc.paths["/mfa/verify"].post.responses["401"].description).to.contain("MFA_CHALLENGE_INVALID");
+    expect(doc.paths["/account/change-password"].post.responses["403"].description).to.contain("REAUTH_REQUIRED").and.contain("MFA_ENROLLMENT_REQUIRED");
+    expect(doc.paths["/mfa/totp/enable"].post.responses["403"].description, "open to a restricted sign-in").to.not.contain("MFA_ENROLLMENT_REQUIRED");
+    expect(doc.paths["/mfa/totp/setup"].post.responses["200"].content["application/json"].schema).to.deep.equal({ $ref: "#/components/schemas/TotpSetup" });
   });
 
   it("is off with http.openapi: false (and by default when NODE_ENV=production)", async () => {

@@ -39,6 +39,12 @@ function endpoints(mode: Mode): Endpoint[] {
     { name: "DELETE /sessions/:id", send: (_app, c) => c.delete("/auth/sessions/abc") },
     { name: "DELETE /sessions", send: (_app, c) => c.delete("/auth/sessions") },
     { name: "optionalUser GET /api/maybe", send: (_app, c) => c.get("/api/maybe") },
+    // The second factor: its anonymous step, a guarded read and a guarded step-up write (the other
+    // MFA routes sit behind the same guards; fewer concurrent requests keep this spec's 2 s honest on a busy machine).
+    { name: "GET /mfa", send: (_app, c) => c.get("/auth/mfa") },
+    { name: "POST /mfa/totp/disable", send: (_app, c) => c.post("/auth/mfa/totp/disable").send({ password: PASSWORD, code: "123456" }) },
+    { name: "POST /mfa/verify", send: (app) => request(app).post("/auth/mfa/verify").send({ mfaToken: `someUserId.${"A".repeat(22)}`, code: "123456" }) },
+    { name: "POST /reauth", send: (_app, c) => c.post("/auth/reauth").send({ password: PASSWORD }) },
   ];
   if (mode === "session") list.push({ name: "GET /csrf", send: (_app, c) => c.get("/auth/csrf") });
   else list.push({ name: "POST /token", send: (app) => request(app).post("/auth/token").send({ username: "who@example.com", password: PASSWORD }) });

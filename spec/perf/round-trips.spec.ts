@@ -12,11 +12,11 @@ import { allKeys } from "../helpers/redis.js";
 
 /**
  * Round trips of one POST /auth/login with rate limits on (bench/README.md, "Round trips"):
- * the three login buckets in one script, the email index, the user, the buckets handed back in
- * one script, then session mode: the session index (MULTI) and the session (SET); jwt mode:
+ * the three login buckets in one script, the email index, the user, whether a second factor is on
+ * (one EXISTS), the buckets handed back in one script, then session mode: the session index (MULTI) and the session (SET); jwt mode:
  * the refresh family and its index (one MULTI).
  */
-export const LOGIN_ROUND_TRIPS = { session: 6, jwt: 5 } as const;
+export const LOGIN_ROUND_TRIPS = { session: 7, jwt: 6 } as const;
 
 /** The most bytes a stored session may take with a 256-character user agent (bench/README.md). */
 export const SESSION_PAYLOAD_MAX = 900;

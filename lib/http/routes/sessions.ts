@@ -24,6 +24,7 @@ export function sessionRoutes(routes: RouteTable, services: Services): void {
       summary: "Sign out",
       description: jwt ? "Ends the access token's refresh family (and that of `refresh_token`, if sent): the access token is dead at once." : "Deletes the session in Redis and clears the cookie.",
       auth: true,
+      restricted: true,
       body: jwt ? [fields.optionalToken("refresh_token", "Also end this refresh token's family.")] : [],
       success: { status: 204, description: "Signed out." },
       errors: ["UNAUTHENTICATED", "CSRF_INVALID"],
@@ -44,6 +45,7 @@ export function sessionRoutes(routes: RouteTable, services: Services): void {
         : "Moves the session to a new id (the old one is dead) and re-reads the user.",
       // Session mode: the session cookie says who refreshes. JWT mode: the refresh token in the body.
       auth: !jwt,
+      restricted: true,
       body: jwt ? [fields.token("refresh_token", "The current refresh token.")] : undefined,
       success: { status: 200, description: jwt ? "A new token pair." : "The user and the new CSRF token.", shape: jwt ? "TokenPair" : "SessionLogin" },
       errors: jwt ? ["INVALID_REFRESH_TOKEN", "VALIDATION_FAILED"] : ["UNAUTHENTICATED", "CSRF_INVALID"],
@@ -54,7 +56,7 @@ export function sessionRoutes(routes: RouteTable, services: Services): void {
   const me: RouteHandler = (req, res) => {
     res.json({ user: req.user });
   };
-  routes.route({ method: "get", path: "/me", summary: "The signed-in user", auth: true, success: { status: 200, description: "The user.", shape: "UserAnswer" }, errors: ["UNAUTHENTICATED"] }, me);
+  routes.route({ method: "get", path: "/me", summary: "The signed-in user", auth: true, restricted: true, success: { status: 200, description: "The user.", shape: "UserAnswer" }, errors: ["UNAUTHENTICATED"] }, me);
 
   if (!jwt) {
     const csrfToken: RouteHandler = (req, res) => {

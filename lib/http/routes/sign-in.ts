@@ -11,7 +11,7 @@ export function signInRoutes(routes: RouteTable, services: Services): void {
   const signInShape = jwt ? "JwtLogin" : "SessionLogin";
 
   const register: RouteHandler = async (req, res, input) => {
-    const start = opts.signInOnRegister ? (user: Parameters<typeof strategy.signIn>[1]) => strategy.signIn(req, user) : undefined;
+    const start = opts.signInOnRegister ? (user: Parameters<typeof strategy.signIn>[1], grant?: Parameters<typeof strategy.signIn>[2]) => strategy.signIn(req, user, grant) : undefined;
     const { user, session } = await signIn.register(
       { email: input.email as string, password: input.password as string, name: (input.name as string | undefined) ?? null },
       requestContext(req),
@@ -37,7 +37,7 @@ export function signInRoutes(routes: RouteTable, services: Services): void {
   const login =
     (emailField: "email" | "username", withUser: boolean): RouteHandler =>
     async (req, res, input) => {
-      const result = await signIn.login(input[emailField] as string, input.password as string, requestContext(req), (user) => strategy.signIn(req, user));
+      const result = await signIn.login(input[emailField] as string, input.password as string, requestContext(req), (user, grant) => strategy.signIn(req, user, grant));
       if (result.status === "pending") return void res.json(result.challenge);
       res.json(withUser ? { user: serialize(result.user), ...result.session } : result.session);
     };
@@ -46,9 +46,10 @@ export function signInRoutes(routes: RouteTable, services: Services): void {
       method: "post",
       path: "/login",
       summary: "Sign in",
-      description: jwt ? "Answers the user and a token pair." : "Answers the user and the CSRF token, and sets a new session cookie.",
+      description: `${jwt ? "Answers the user and a token pair." : "Answers the user and the CSRF token, and sets a new session cookie."} When the user has a second factor on, a right password answers \`{mfaRequired, mfaToken, methods}\` instead and signs nothing in: finish with POST /mfa/verify.`,
       body: [fields.email(), fields.password()],
       success: { status: 200, description: "Signed in.", shape: signInShape },
+      alternatives: [{ status: 200, description: "A second factor is due (nothing signed in yet).", shape: "MfaChallenge" }],
       errors: ["INVALID_CREDENTIALS", "VALIDATION_FAILED", "TOO_MANY_REQUESTS"],
     },
     login("email", true),
@@ -64,6 +65,7 @@ export function signInRoutes(routes: RouteTable, services: Services): void {
         body: [fields.email("username"), fields.password(), fields.grantType()],
         form: true,
         success: { status: 200, description: "A token pair.", shape: "TokenPair" },
+        alternatives: [{ status: 200, description: "A second factor is due: finish with POST /mfa/verify.", shape: "MfaChallenge" }],
         errors: ["INVALID_CREDENTIALS", "VALIDATION_FAILED", "TOO_MANY_REQUESTS"],
       },
       login("username", false),

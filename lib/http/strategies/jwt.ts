@@ -7,12 +7,14 @@ import type { RefreshTokens } from "../../core/refresh-tokens.js";
 import type { Sessions } from "../../core/sessions.js";
 import type { PublicUser, UserRecord } from "../../types.js";
 import { requestContext } from "../request-context.js";
-import type { SessionInfo, Strategy } from "./strategy.js";
+import type { AuthState, SessionInfo, Strategy } from "./strategy.js";
+import type { SignInGrant } from "../../core/sign-in.js";
 
 /** What the bearer token of a request established. */
 interface Identity {
   user: PublicUser | null;
   familyId?: string;
+  auth?: AuthState;
 }
 const IDENTITY = Symbol("gatehouse.bearer");
 type Marked = Request & { [IDENTITY]?: Identity };
@@ -54,9 +56,12 @@ export class JwtStrategy implements Strategy {
     const claims = await this.deps.access.verify(m[1]!, now);
     if (!claims) return { user: null };
     // The family must still be alive: logout and revocation end its access tokens at once.
-    const verdict = this.deps.sessions.validateFamily(await this.deps.store.get(claims.sub, claims.sid, now));
-    if (verdict.status === "ended") return { user: null };
-    return { user: verdict.user, familyId: claims.sid };
+    const family = await this.deps.store.get(claims.sub, claims.sid, now);
+    const verdict = this.deps.sessions.validateFamily(family);
+    if (verdict.status === "ended" || !family) return { user: null };
+    // The family, read on every request anyway, holds the authentication time: POST /reauth
+    // refreshes it without a new access token.
+    return { user: verdict.user, familyId: claims.sid, auth: { authAt: family.authAt ?? family.createdAt, restricted: family.restricted !== undefined } };
   }
 
   current(req: Request): PublicUser | null {
@@ -71,13 +76,25 @@ export class JwtStrategy implements Strategy {
   checkCsrf(): void {}
 
   private async pair(user: UserRecord | PublicUser, family: RefreshFamily, refreshToken: string) {
-    const accessToken = await this.deps.access.sign({ sub: user.id, sid: family.id }, this.deps.now());
+    const authTime = Math.floor((family.authAt ?? family.createdAt) / 1000);
+    const accessToken = await this.deps.access.sign({ sub: user.id, sid: family.id, auth_time: authTime }, this.deps.now());
     return { access_token: accessToken, refresh_token: refreshToken, token_type: "bearer", expires_in: this.deps.access.ttl };
   }
 
-  async signIn(req: Request, user: UserRecord) {
-    const { family, token } = await this.deps.refresh.start(user, requestContext(req));
+  async signIn(req: Request, user: UserRecord, grant?: SignInGrant) {
+    const { family, token } = await this.deps.refresh.start(user, requestContext(req), grant);
     return this.pair(user, family, token);
+  }
+
+  authState(req: Request): AuthState | null {
+    return (req as Marked)[IDENTITY]?.auth ?? null;
+  }
+
+  async markAuthenticated(req: Request, authAt: number): Promise<void> {
+    const identity = (req as Marked)[IDENTITY];
+    if (!identity?.user || !identity.familyId) return;
+    await this.deps.store.authenticated(identity.user.id, identity.familyId, authAt);
+    identity.auth = { authAt, restricted: false };
   }
 
   async refresh(req: Request, input: Record<string, unknown>) {

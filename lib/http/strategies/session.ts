@@ -7,7 +7,8 @@ import type { SessionIndex } from "../../ports/session-index.js";
 import type { PublicUser, SessionMeta, UserRecord } from "../../types.js";
 import { sessionDeadline, sessionExpired, type Sessions } from "../../core/sessions.js";
 import { requestContext } from "../request-context.js";
-import type { SessionInfo, Strategy } from "./strategy.js";
+import type { AuthState, SessionInfo, Strategy } from "./strategy.js";
+import type { SignInGrant } from "../../core/sign-in.js";
 import type { Csrf } from "../csrf.js";
 
 declare module "express-session" {
@@ -87,12 +88,23 @@ export class SessionStrategy implements Strategy {
   }
 
   /** Starts a session for `user` under a new id (no fixation); answers the new CSRF token. */
-  async signIn(req: Request, user: UserRecord): Promise<{ csrfToken: string }> {
+  async signIn(req: Request, user: UserRecord, grant?: SignInGrant): Promise<{ csrfToken: string }> {
     // A new id against fixation. A request without a session cookie already has one that this
     // request generated and nobody else has seen: regenerating it would only DEL a key that
     // was never written (a round trip per login).
     if ((req.headers.cookie ?? "").includes(`${this.deps.settings.cookieName}=`)) await this.regenerate(req);
-    return { csrfToken: await this.establish(req, this.deps.sessions.start(user, requestContext(req))) };
+    return { csrfToken: await this.establish(req, this.deps.sessions.start(user, requestContext(req), grant)) };
+  }
+
+  authState(req: Request): AuthState | null {
+    const meta = req.session?.gh;
+    return meta ? { authAt: meta.authAt ?? meta.createdAt, restricted: meta.restricted !== undefined } : null;
+  }
+
+  /** Modifying the session makes express-session save it at the end of the request. */
+  async markAuthenticated(req: Request, authAt: number): Promise<void> {
+    const meta = req.session?.gh;
+    if (meta) req.session.gh = this.deps.sessions.authenticated(meta, authAt);
   }
 
   refresh(req: Request): Promise<{ user: PublicUser; csrfToken: string }> {

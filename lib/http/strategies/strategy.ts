@@ -1,6 +1,13 @@
 import type { Request, RequestHandler, Response } from "express";
 import type { SessionRevoker } from "../../ports/session-revoker.js";
 import type { PublicUser, UserRecord } from "../../types.js";
+import type { SignInGrant } from "../../core/sign-in.js";
+
+/** How this request's sign-in stands: when the user last authenticated (ms), and whether it may only enroll a factor. */
+export interface AuthState {
+  authAt: number;
+  restricted: boolean;
+}
 
 /** A session as `GET /sessions` lists it (a server-side session, or a refresh-token family in JWT mode). */
 export interface SessionInfo {
@@ -27,7 +34,11 @@ export interface Strategy extends SessionRevoker {
   /** Throws `CSRF_INVALID` for a forged cross-site request (session mode); bearer tokens need no check. */
   checkCsrf(req: Request): void;
   /** Starts a session for `user`: the fields to add to the login answer. */
-  signIn(req: Request, user: UserRecord): Promise<Record<string, unknown>>;
+  signIn(req: Request, user: UserRecord, grant?: SignInGrant): Promise<Record<string, unknown>>;
+  /** The current sign-in's authentication time and restriction (null when not signed in). */
+  authState(req: Request): AuthState | null;
+  /** Records a re-authentication (or an enrollment) at `authAt` on the current sign-in; lifts a restriction. */
+  markAuthenticated(req: Request, authAt: number): Promise<void>;
   /** `POST /refresh`: the answer. `input` is the validated body (JWT mode: `refresh_token`). */
   refresh(req: Request, input: Record<string, unknown>): Promise<Record<string, unknown>>;
   /** Ends this request's session. */
