@@ -8,6 +8,7 @@ import type { Mailer } from "./ports/mailer.js";
 import type { TokenStore } from "./ports/token-store.js";
 import type { AuthEvent, AuthEvents, PublicUser, UserRecord } from "./types.js";
 import { COMMON_PASSWORDS } from "./core/common-passwords.js";
+import { hs256VerificationKey } from "./core/jwt-keys.js";
 import { DEFAULT_TEMPLATES, type Template, type TemplateName } from "./core/mail-templates.js";
 import { resolveLimits, type LimitOverrides } from "./core/rate-limits.js";
 import type { LimitName, LimitRule } from "./ports/rate-limiter.js";
@@ -578,8 +579,8 @@ function resolveJwt(j: Record<string, unknown>, secrets: string[], appUrl: URL):
   if (algorithm === "HS256") {
     if (j.keys !== undefined) fail("jwt.keys is for RS256 and EdDSA; HS256 derives its keys from `secret` (rotate the secret array instead).");
     keys = secrets.map((secret) => {
-      const key = createHmac("sha256", secret).update("gatehouse/jwt/hs256").digest();
-      return { kid: `hs-${createHmac("sha256", key).update("kid").digest("base64url").slice(0, 10)}`, signKey: new Uint8Array(key), verifyKey: new Uint8Array(key) };
+      const key = hs256VerificationKey(secret);
+      return { kid: `hs-${createHmac("sha256", key).update("kid").digest("base64url").slice(0, 10)}`, signKey: key, verifyKey: key };
     });
   } else {
     if (!Array.isArray(j.keys) || j.keys.length === 0) fail(`jwt.keys is required for ${algorithm}: [{ kid, privateKey, publicKey }] (PEM strings or KeyObjects).`);

@@ -1,6 +1,6 @@
 import express, { type Request, type RequestHandler } from "express";
 import { body, matchedData, validationResult, type ValidationChain } from "express-validator";
-import { AuthError, type FieldError } from "../errors.js";
+import { AuthError, type ErrorCode, type FieldError } from "../errors.js";
 import { MAX_EMAIL_LENGTH } from "../core/email-address.js";
 
 /**
@@ -21,9 +21,12 @@ export function jsonBody(limit: number): RequestHandler {
   };
 }
 
+/** What the body parsers can refuse a request with. */
+export const BODY_ERRORS: readonly ErrorCode[] = ["INVALID_JSON", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE"];
+
 /**
- * JSON or an HTML form (`application/x-www-form-urlencoded`), for `POST /token` (OAuth clients
- * send forms). Flat forms only: `a[b]=c` stays a plain key, never an object.
+ * JSON or an HTML form (`application/x-www-form-urlencoded`), for `POST /token`, `/revoke` and
+ * `/refresh` (OAuth clients send forms). Flat forms only: `a[b]=c` stays a plain key, never an object.
  */
 export function formOrJsonBody(limit: number): RequestHandler {
   const json = jsonBody(limit);
@@ -83,12 +86,28 @@ export function tokenField(field = "token"): ValidationChain {
   return requiredString(field).isLength({ min: 1, max: 256 }).withMessage(m("INVALID_LENGTH", `${field} must have 1 to 256 characters.`));
 }
 
-/** `grant_type` of `POST /token`: absent, or `password`. */
+/** The grants `POST /token` serves. */
+export const GRANT_TYPES = ["password", "refresh_token"] as const;
+
+/** The grant a token request asks for: `grant_type`, or `password` when it is absent. */
+export function grantOf(req: Request): unknown {
+  return (req.body as { grant_type?: unknown } | undefined)?.grant_type ?? "password";
+}
+
+/** `grant_type` of `POST /token`: absent (a password grant), `password` or `refresh_token`. */
 export function grantTypeField(): ValidationChain {
   return body("grant_type")
     .optional()
-    .custom((v) => v === "password")
-    .withMessage(m("UNSUPPORTED_GRANT_TYPE", 'grant_type must be "password".'));
+    .custom((v) => typeof v === "string")
+    .withMessage(m("INVALID_TYPE", "grant_type must be a string."))
+    .bail()
+    .custom((v: string) => (GRANT_TYPES as readonly string[]).includes(v))
+    .withMessage(m("UNSUPPORTED_GRANT_TYPE", 'grant_type must be "password" or "refresh_token".'));
+}
+
+/** `chain`, checked only on token requests of `grant`. */
+function forGrant(grant: (typeof GRANT_TYPES)[number], chain: ValidationChain): ValidationChain {
+  return chain.if((_v: unknown, { req }: { req: unknown }) => grantOf(req as Request) === grant);
 }
 
 /** An optional display name: a string of 1 to 100 characters without control characters, or null. */
@@ -133,9 +152,11 @@ export interface Field {
   required: boolean;
   schema: Record<string, unknown>;
   chain: () => ValidationChain;
+  /** Never refused by validation (an optional field read as is). */
+  lenient?: boolean;
 }
 
-/** The body fields of the routes: each a validation chain with its JSON Schema. */
+/** The body fields of the routes: each a validation chain with its JSON Schema. `lenient` fields never fail validation. */
 export const fields = {
   email: (name = "email"): Field => ({
     name,
@@ -147,6 +168,18 @@ export const fields = {
     name,
     required: true,
     schema: { type: "string", minLength: 1, maxLength: 4096, description },
+    chain: () => passwordField(name),
+  }),
+  /** A password being set: the schema carries the policy's bounds (code points, as JSON Schema counts them). */
+  newPassword: (name: string, policy: { minLength: number; maxLength: number }): Field => ({
+    name,
+    required: true,
+    schema: {
+      type: "string",
+      minLength: policy.minLength,
+      maxLength: policy.maxLength,
+      description: `${policy.minLength} to ${policy.maxLength} characters (Unicode code points, after NFKC), never truncated; common passwords are refused.`,
+    },
     chain: () => passwordField(name),
   }),
   name: (): Field => ({
@@ -166,11 +199,28 @@ export const fields = {
     required: false,
     schema: { type: "string", maxLength: 256, description },
     chain: () => body(name).optional(),
+    lenient: true,
   }),
   grantType: (): Field => ({
     name: "grant_type",
     required: false,
-    schema: { type: "string", enum: ["password"] },
+    schema: { type: "string", enum: [...GRANT_TYPES], description: "Absent: `password`." },
     chain: () => grantTypeField(),
+  }),
+  /** A field of one grant of `POST /token`: required for that grant, ignored for the other. */
+  forGrant: (grant: (typeof GRANT_TYPES)[number], field: Field): Field => ({ ...field, required: false, chain: () => forGrant(grant, field.chain()) }),
+  /** The token `POST /revoke` ends: a refresh token or an access token (a JWT, longer than email tokens). */
+  revocable: (): Field => ({
+    name: "token",
+    required: true,
+    schema: { type: "string", minLength: 1, maxLength: 4096, description: "A refresh token or an access token." },
+    chain: () => requiredString("token").isLength({ min: 1, max: 4096 }).withMessage(m("INVALID_LENGTH", "token must have 1 to 4096 characters.")),
+  }),
+  tokenTypeHint: (): Field => ({
+    name: "token_type_hint",
+    required: false,
+    schema: { type: "string", maxLength: 64, description: "`refresh_token` or `access_token`; only a hint (RFC 7009), an unknown one is ignored." },
+    chain: () => body("token_type_hint").optional(),
+    lenient: true,
   }),
 };

@@ -4,7 +4,8 @@ import { resolveOptions, type AuthOptions } from "../options.js";
 import type { UserStore } from "../ports/user-store.js";
 import { createServices } from "./wiring.js";
 import { errorHandler } from "./problem.js";
-import type { RequireUser } from "./require-user.js";
+import { GUARD_ERRORS, type RequireUser } from "./require-user.js";
+import { BODY_ERRORS } from "./input.js";
 import { RouteTable } from "./route-table.js";
 import { openApiDocument } from "./openapi.js";
 import { accountRoutes } from "./routes/account.js";
@@ -49,7 +50,18 @@ export function authRouter(options: AuthOptions): AuthRouter {
     services.strategy.checkCsrf(req);
     next();
   });
-  const routes = new RouteTable(router, { signedIn: services.signedIn, json: services.body, formOrJson: services.formOrJsonBody });
+  const strategy = services.strategy;
+  const routes = new RouteTable(
+    router,
+    {
+      signedIn: { handler: services.signedIn, raises: GUARD_ERRORS },
+      json: { handler: services.body, raises: BODY_ERRORS },
+      formOrJson: { handler: services.formOrJsonBody, raises: BODY_ERRORS },
+    },
+    // The two router-level steps above: loading the credential reads the store; unsafe methods pass the CSRF check.
+    (def) => ["SERVICE_UNAVAILABLE", ...(def.method === "get" ? [] : strategy.csrfErrors)],
+    opts.rateLimits ? [] : ["TOO_MANY_REQUESTS"],
+  );
   signInRoutes(routes, services);
   verificationRoutes(routes, services);
   recoveryRoutes(routes, services);
@@ -73,7 +85,13 @@ export function authRouter(options: AuthOptions): AuthRouter {
   if (opts.http.openapi) {
     let doc: object | undefined;
     routes.route(
-      { method: "get", path: "/openapi.json", summary: "This document", success: { status: 200, description: "The OpenAPI 3.1 document of this router." }, errors: [] },
+      {
+        method: "get",
+        path: "/openapi.json",
+        summary: "This document",
+        success: { status: 200, description: "The OpenAPI 3.1 document of this router.", shape: "OpenApi" },
+        errors: [],
+      },
       (req, res) => {
         // Built once, from the same definitions the routes were registered with.
         doc ??= openApiDocument(routes.routes, opts, `${opts.appUrl.href.replace(/\/+$/, "")}${req.baseUrl}`);
@@ -84,7 +102,7 @@ export function authRouter(options: AuthOptions): AuthRouter {
   router.use(() => {
     throw new AuthError("NOT_FOUND");
   });
-  router.use(errorHandler(opts.logger));
+  router.use(errorHandler(opts.logger, { oauth: routes.oauth, bearerMode: opts.mode === "jwt" }));
 
   router.requireUser = services.requireUser;
   router.optionalUser = services.optionalUser;
