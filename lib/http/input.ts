@@ -42,8 +42,8 @@ const m = (code: string, message: string): Message => ({ code, message });
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** A required single string; arrays, objects, numbers and booleans are refused, not coerced. */
-function requiredString(field: string): ValidationChain {
-  return body(field)
+function requiredString(field: string, start = body(field)): ValidationChain {
+  return start
     .exists({ values: "null" })
     .withMessage(m("REQUIRED", `${field} is required.`))
     .bail()
@@ -57,8 +57,8 @@ function requiredString(field: string): ValidationChain {
 }
 
 /** An email: one string, at most 254 characters, one address, no control characters. */
-export function emailField(field = "email"): ValidationChain {
-  return requiredString(field)
+export function emailField(field = "email", start?: ValidationChain): ValidationChain {
+  return requiredString(field, start)
     .trim()
     .isLength({ min: 1, max: MAX_EMAIL_LENGTH })
     .withMessage(m("INVALID_EMAIL", `${field} must be an email address of at most ${MAX_EMAIL_LENGTH} characters.`))
@@ -72,8 +72,8 @@ export function emailField(field = "email"): ValidationChain {
 }
 
 /** A password as typed: a string of bounded size (the policy itself is checked in core). */
-export function passwordField(field = "password", maxChars = 4096): ValidationChain {
-  return requiredString(field)
+export function passwordField(field = "password", maxChars = 4096, start?: ValidationChain): ValidationChain {
+  return requiredString(field, start)
     .isLength({ min: 1 })
     .withMessage(m("REQUIRED", `${field} is required.`))
     .bail()
@@ -82,8 +82,8 @@ export function passwordField(field = "password", maxChars = 4096): ValidationCh
 }
 
 /** A token from an email link: one string of bounded length (its shape is checked in core). */
-export function tokenField(field = "token"): ValidationChain {
-  return requiredString(field).isLength({ min: 1, max: 256 }).withMessage(m("INVALID_LENGTH", `${field} must have 1 to 256 characters.`));
+export function tokenField(field = "token", start?: ValidationChain): ValidationChain {
+  return requiredString(field, start).isLength({ min: 1, max: 256 }).withMessage(m("INVALID_LENGTH", `${field} must have 1 to 256 characters.`));
 }
 
 /** The grants `POST /token` serves. */
@@ -105,9 +105,9 @@ export function grantTypeField(): ValidationChain {
     .withMessage(m("UNSUPPORTED_GRANT_TYPE", 'grant_type must be "password" or "refresh_token".'));
 }
 
-/** `chain`, checked only on token requests of `grant`. */
-function forGrant(grant: (typeof GRANT_TYPES)[number], chain: ValidationChain): ValidationChain {
-  return chain.if((_v: unknown, { req }: { req: unknown }) => grantOf(req as Request) === grant);
+/** The start of a chain checked only on token requests of `grant` (`.if` guards what follows it). */
+function forGrant(grant: (typeof GRANT_TYPES)[number], field: string): ValidationChain {
+  return body(field).if((_v: unknown, { req }: { req: unknown }) => grantOf(req as Request) === grant);
 }
 
 /** An optional display name: a string of 1 to 100 characters without control characters, or null. */
@@ -151,7 +151,8 @@ export interface Field {
   name: string;
   required: boolean;
   schema: Record<string, unknown>;
-  chain: () => ValidationChain;
+  /** The validation; `start` is where it begins (a condition), `body(name)` by default. */
+  chain: (start?: ValidationChain) => ValidationChain;
   /** Never refused by validation (an optional field read as is). */
   lenient?: boolean;
 }
@@ -162,13 +163,13 @@ export const fields = {
     name,
     required: true,
     schema: { type: "string", format: "email", maxLength: MAX_EMAIL_LENGTH, description: "Trimmed, NFC-normalized and lower-cased before use." },
-    chain: () => emailField(name),
+    chain: (start) => emailField(name, start),
   }),
   password: (name = "password", description = "As typed; never truncated."): Field => ({
     name,
     required: true,
     schema: { type: "string", minLength: 1, maxLength: 4096, description },
-    chain: () => passwordField(name),
+    chain: (start) => passwordField(name, 4096, start),
   }),
   /** A password being set: the schema carries the policy's bounds (code points, as JSON Schema counts them). */
   newPassword: (name: string, policy: { minLength: number; maxLength: number }): Field => ({
@@ -192,7 +193,7 @@ export const fields = {
     name,
     required: true,
     schema: { type: "string", minLength: 1, maxLength: 256, description },
-    chain: () => tokenField(name),
+    chain: (start) => tokenField(name, start),
   }),
   optionalToken: (name: string, description: string): Field => ({
     name,
@@ -208,7 +209,7 @@ export const fields = {
     chain: () => grantTypeField(),
   }),
   /** A field of one grant of `POST /token`: required for that grant, ignored for the other. */
-  forGrant: (grant: (typeof GRANT_TYPES)[number], field: Field): Field => ({ ...field, required: false, chain: () => forGrant(grant, field.chain()) }),
+  forGrant: (grant: (typeof GRANT_TYPES)[number], field: Field): Field => ({ ...field, required: false, chain: () => field.chain(forGrant(grant, field.name)) }),
   /** The token `POST /revoke` ends: a refresh token or an access token (a JWT, longer than email tokens). */
   revocable: (): Field => ({
     name: "token",
