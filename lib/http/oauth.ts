@@ -15,7 +15,6 @@ export function oauthStatus(code: ErrorCode): number {
     case "INVALID_CREDENTIALS":
     case "INVALID_REFRESH_TOKEN":
     case "VALIDATION_FAILED":
-    case "UNAUTHENTICATED":
       return 400;
     default:
       return ERROR_CODES[code].status;

@@ -224,6 +224,9 @@ describe("JWT mode", () => {
     const media = await request(t.app).post("/auth/token").set("Content-Type", "text/plain").send("x");
     expect(media.status).to.equal(415);
     expect(media.body.error).to.equal("invalid_request");
+    // Express matches /TOKEN/ too: it answers the same RFC 6749 form.
+    const odd = await request(t.app).post("/auth/TOKEN/").type("form").send({ username: email, password: "wrong password" });
+    expect(odd.body).to.include({ status: 400, error: "invalid_grant" });
   });
 
   it("POST /token with grant_type=refresh_token rotates like /refresh; a used or made-up one is 400 invalid_grant", async () => {
