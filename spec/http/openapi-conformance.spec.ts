@@ -21,7 +21,7 @@ interface Doc {
 }
 
 const FORM = "application/x-www-form-urlencoded";
-const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 150);
+const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 
 /** Values a schema allows (bodies drawn from the document itself). */
 function arbitrary(schema: Schema, doc: Doc, depth = 0): fc.Arbitrary<unknown> {
@@ -194,7 +194,8 @@ for (const mode of MODES) {
       expect(problems, problems.join("\n")).to.deep.equal([]);
     });
 
-    it(`bodies drawn from the document's own schemas get only documented answers (fast-check, ${FUZZ_RUNS} runs)`, async () => {
+    /** fast-check: requests with bodies drawn from the document's own schemas, to `app`; any unlisted answer fails. */
+    async function fuzz(app: TestApp["app"], runs: number, signIn: () => Promise<Record<string, string>>, label: string): Promise<string[]> {
       const problems: string[] = [];
       const shot = fc.constantFrom(...ops).chain((op) => {
         const content = op.requestBody?.content ?? {};
@@ -212,16 +213,34 @@ for (const mode of MODES) {
           fc.asyncProperty(shot, async ({ op, signedIn, type, body, params }) => {
             const path = op.path.replace(/\{[^}]+\}/g, () => encodeURIComponent(params[0]!) || "x");
             const query = op.parameters?.some((p) => p.in === "query") ? `?token=${encodeURIComponent(params[1]!)}` : "";
-            const headers = signedIn ? await credential(t, mode, email) : {};
+            const headers = signedIn ? await signIn() : {};
             const raw = body === undefined ? undefined : type === FORM ? { type, raw: asForm(body) } : { type: type!, raw: JSON.stringify(body) };
             const found: string[] = [];
-            record(op, await send(t.app, { op, path, query, body: raw, headers }), found, `fuzz ${JSON.stringify(body)?.slice(0, 160)}`);
+            record(op, await send(app, { op, path, query, body: raw, headers }), found, `${label} ${JSON.stringify(body)?.slice(0, 160)}`);
             problems.push(...found);
             return found.length === 0;
           }),
-          { numRuns: FUZZ_RUNS, seed: Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31) },
+          { numRuns: runs, seed: Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31) },
         )
         .catch((err: unknown) => problems.push(String(err).slice(0, 2000)));
+      return problems;
+    }
+
+    it(`bodies drawn from the document's own schemas get only documented answers (fast-check, ${FUZZ_RUNS} runs)`, async () => {
+      const problems = await fuzz(t.app, FUZZ_RUNS, () => credential(t, mode, email), "fuzz");
+      expect(problems, problems.join("\n")).to.deep.equal([]);
+    });
+
+    it(`with every rate limit at one hit, the 429s the fuzzer runs into are listed too (${Math.ceil(FUZZ_RUNS / 2)} runs)`, async () => {
+      const rules = ["loginAccountIp", "loginAccount", "loginIp", "forgotPasswordEmail", "forgotPasswordIp", "verifyEmailUser", "verifyEmailIp", "changeEmailUser", "changeEmailIp", "registerIp", "tokenIp"];
+      const tight = await makeApp({ mode, rateLimits: Object.fromEntries(rules.map((r) => [r, { points: 1, duration: 600 }])) });
+      const { email: own } = await register(tight.app);
+      // One sign-in (a second one would be refused): the fuzzer may end it, and then answers 401.
+      const held = await credential(tight, mode, own);
+      const before = [...seen.values()].reduce((n, s) => n + (s.has(429) ? 1 : 0), 0);
+      const problems = await fuzz(tight.app, Math.ceil(FUZZ_RUNS / 2), async () => held, "tight limits");
+      const limited = [...seen.values()].reduce((n, s) => n + (s.has(429) ? 1 : 0), 0);
+      console.log(`[${mode}] operations seen answering 429: ${limited} (${before} before the tight run)`);
       expect(problems, problems.join("\n")).to.deep.equal([]);
     });
   });
