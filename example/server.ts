@@ -194,6 +194,10 @@ ${register}
   curl -i -X POST ${base}/auth/refresh -H 'Content-Type: application/json' -d '{"refresh_token":"<refresh_token>"}'
   curl -i -X POST ${base}/auth/logout -H "Authorization: Bearer <new access_token>" \\
        -H 'Content-Type: application/json' -d '{"refresh_token":"<new refresh_token>"}'
+  # or as an OAuth client would (RFC 6749 token endpoint, RFC 7009 revocation; forms):
+  curl -s -X POST ${base}/auth/token -d username=ada@example.com -d 'password=correct horse battery staple'
+  curl -s -X POST ${base}/auth/token -d grant_type=refresh_token -d refresh_token=<refresh_token>
+  curl -i -X POST ${base}/auth/revoke -d token=<refresh_token>
 `;
   }
   return `${head}

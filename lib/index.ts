@@ -10,6 +10,9 @@ export type { SessionInfo } from "./http/strategies/strategy.js";
 // Options, errors, types
 export { resolveOptions, type AuthOptions, type AuthHooks, type Logger, type MailTransport, type LinkBuilder } from "./options.js";
 export { AuthError, ERROR_CODES, isAuthError, type ErrorCode, type FieldError } from "./errors.js";
+
+// Verifying access tokens outside the app (HS256)
+export { hs256VerificationKey } from "./core/jwt-keys.js";
 export type { AuthEvent, AuthEvents, JsonValue, NewUser, PublicUser, RequestContext, SessionMeta, UserPatch, UserRecord } from "./types.js";
 
 // Emails

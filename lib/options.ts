@@ -8,6 +8,7 @@ import type { Mailer } from "./ports/mailer.js";
 import type { TokenStore } from "./ports/token-store.js";
 import type { AuthEvent, AuthEvents, PublicUser, UserRecord } from "./types.js";
 import { COMMON_PASSWORDS } from "./core/common-passwords.js";
+import { hs256VerificationKey } from "./core/jwt-keys.js";
 import { DEFAULT_TEMPLATES, type Template, type TemplateName } from "./core/mail-templates.js";
 import { resolveLimits, type LimitOverrides } from "./core/rate-limits.js";
 import type { LimitName, LimitRule } from "./ports/rate-limiter.js";
@@ -333,6 +334,8 @@ export interface CommonSettings {
 export interface MfaSettings {
   issuer: string;
   required: (user: PublicUser) => boolean;
+  /** False when no user can ever be required to enroll (`required: false`, the default). */
+  enforced: boolean;
   stepUpWindow: number;
   challengeTtl: number;
   maxAttempts: number;
@@ -622,6 +625,7 @@ function resolveMfa(m: Record<string, unknown>, appName: string): MfaSettings {
   return {
     issuer,
     required: typeof required === "boolean" ? () => required : (user) => (required as (u: PublicUser) => unknown)(user) === true,
+    enforced: required !== false,
     stepUpWindow,
     challengeTtl,
     maxAttempts,
@@ -651,8 +655,8 @@ function resolveJwt(j: Record<string, unknown>, secrets: string[], appUrl: URL):
   if (algorithm === "HS256") {
     if (j.keys !== undefined) fail("jwt.keys is for RS256 and EdDSA; HS256 derives its keys from `secret` (rotate the secret array instead).");
     keys = secrets.map((secret) => {
-      const key = createHmac("sha256", secret).update("gatehouse/jwt/hs256").digest();
-      return { kid: `hs-${createHmac("sha256", key).update("kid").digest("base64url").slice(0, 10)}`, signKey: new Uint8Array(key), verifyKey: new Uint8Array(key) };
+      const key = hs256VerificationKey(secret);
+      return { kid: `hs-${createHmac("sha256", key).update("kid").digest("base64url").slice(0, 10)}`, signKey: key, verifyKey: key };
     });
   } else {
     if (!Array.isArray(j.keys) || j.keys.length === 0) fail(`jwt.keys is required for ${algorithm}: [{ kid, privateKey, publicKey }] (PEM strings or KeyObjects).`);

@@ -1,12 +1,22 @@
 import { expect } from "chai";
 import { Redis } from "ioredis";
-import { authRouter, type AuthOptions } from "../lib/index.js";
+import { createHmac } from "node:crypto";
+import { authRouter, hs256VerificationKey, type AuthOptions } from "../lib/index.js";
 import { resolveOptions } from "../lib/options.js";
 
 const redis = new Redis({ lazyConnect: true });
 const ok: AuthOptions = { redis, secret: "s".repeat(32), appUrl: "https://app.example.com" };
 
 describe("options", () => {
+  it("derives the HS256 keys with the exported hs256VerificationKey (one derivation, documented in the README)", () => {
+    const secrets = ["a".repeat(32), "b".repeat(32)];
+    const opts = resolveOptions({ ...ok, secret: secrets, mode: "jwt" });
+    if (opts.mode !== "jwt") throw new Error("jwt mode expected");
+    expect(opts.jwt.keys.map((k) => Buffer.from(k.verifyKey as Uint8Array).toString("hex"))).to.deep.equal(secrets.map((s) => Buffer.from(hs256VerificationKey(s)).toString("hex")));
+    // The README's recipe, spelled out: HMAC-SHA-256 of the label under the secret.
+    expect(Buffer.from(hs256VerificationKey(secrets[0]!)).equals(createHmac("sha256", secrets[0]!).update("gatehouse/jwt/hs256").digest())).to.equal(true);
+  });
+
   it("throws a TypeError that says how to fix each misconfiguration", () => {
     const bad: [Partial<AuthOptions> | Record<string, unknown>, RegExp][] = [
       [{ secret: undefined }, /secret is required.*openssl rand/],

@@ -93,6 +93,29 @@ export class RefreshTokens {
     }
   }
 
+  /**
+   * RFC 7009 revocation of a refresh token: ends its family. Only a token that was really issued
+   * does: it is presented to the store like a rotation (one atomic step that also tells a made-up
+   * token from a real one), and the family it belongs to is then deleted. Resolves whether a
+   * live family ended; a dead or made-up token changes nothing.
+   */
+  async revoke(token: string, ctx: RequestContext): Promise<boolean> {
+    const r = await this.rotate(token);
+    if (r.ok) return this.endFamily(r.family.userId, r.family.id, ctx);
+    // A replay: the store has just ended the family, as on POST /refresh.
+    if (r.reuse && r.userId) this.deps.events.emit("onRefreshReuse", ctx, { userId: r.userId });
+    return r.reuse;
+  }
+
+  /** Ends one family (an access token's, on revocation) and reports it as a sign-out. */
+  async endFamily(userId: string, familyId: string, ctx: RequestContext): Promise<boolean> {
+    const family = await this.deps.store.get(userId, familyId, this.deps.now());
+    if (!family) return false;
+    if (!(await this.deps.store.delete(userId, familyId))) return false;
+    this.deps.events.emit("onLogout", ctx, { user: family.user });
+    return true;
+  }
+
   /** Like `rotate`, but failures are `INVALID_REFRESH_TOKEN`; a replay that ended a family is reported. */
   async rotateOrThrow(token: string, ctx: RequestContext): Promise<{ family: RefreshFamily; token: string }> {
     const r = await this.rotate(token);

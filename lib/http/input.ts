@@ -1,7 +1,7 @@
 import bodyParser from "body-parser";
 import type { Request, RequestHandler } from "express";
 import { body, matchedData, validationResult, type ValidationChain } from "express-validator";
-import { AuthError, type FieldError } from "../errors.js";
+import { AuthError, type ErrorCode, type FieldError } from "../errors.js";
 import { MAX_EMAIL_LENGTH } from "../core/email-address.js";
 import { adoptForm, adoptJson, readByApp } from "./parsed-body.js";
 
@@ -31,9 +31,12 @@ export function jsonBody(limit: number): RequestHandler {
   };
 }
 
+/** What the body parsers can refuse a request with. */
+export const BODY_ERRORS: readonly ErrorCode[] = ["INVALID_JSON", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE"];
+
 /**
- * JSON or an HTML form (`application/x-www-form-urlencoded`), for `POST /token` (OAuth clients
- * send forms). Flat forms only: `a[b]=c` stays a plain key, never an object.
+ * JSON or an HTML form (`application/x-www-form-urlencoded`), for `POST /token`, `/revoke` and
+ * `/refresh` (OAuth clients send forms). Flat forms only: `a[b]=c` stays a plain key, never an object.
  */
 export function formOrJsonBody(limit: number): RequestHandler {
   const json = jsonBody(limit);
@@ -59,8 +62,8 @@ const m = (code: string, message: string): Message => ({ code, message });
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** A required single string; arrays, objects, numbers and booleans are refused, not coerced. */
-function requiredString(field: string): ValidationChain {
-  return body(field)
+function requiredString(field: string, start = body(field)): ValidationChain {
+  return start
     .exists({ values: "null" })
     .withMessage(m("REQUIRED", `${field} is required.`))
     .bail()
@@ -74,8 +77,8 @@ function requiredString(field: string): ValidationChain {
 }
 
 /** An email: one string, at most 254 characters, one address, no control characters. */
-export function emailField(field = "email"): ValidationChain {
-  return requiredString(field)
+export function emailField(field = "email", start?: ValidationChain): ValidationChain {
+  return requiredString(field, start)
     .trim()
     .isLength({ min: 1, max: MAX_EMAIL_LENGTH })
     .withMessage(m("INVALID_EMAIL", `${field} must be an email address of at most ${MAX_EMAIL_LENGTH} characters.`))
@@ -89,8 +92,8 @@ export function emailField(field = "email"): ValidationChain {
 }
 
 /** A password as typed: a string of bounded size (the policy itself is checked in core). */
-function passwordField(field = "password", maxChars = 4096): ValidationChain {
-  return requiredString(field)
+export function passwordField(field = "password", maxChars = 4096, start?: ValidationChain): ValidationChain {
+  return requiredString(field, start)
     .isLength({ min: 1 })
     .withMessage(m("REQUIRED", `${field} is required.`))
     .bail()
@@ -99,8 +102,8 @@ function passwordField(field = "password", maxChars = 4096): ValidationChain {
 }
 
 /** A token from an email link: one string of bounded length (its shape is checked in core). */
-function tokenField(field = "token"): ValidationChain {
-  return requiredString(field).isLength({ min: 1, max: 256 }).withMessage(m("INVALID_LENGTH", `${field} must have 1 to 256 characters.`));
+export function tokenField(field = "token", start?: ValidationChain): ValidationChain {
+  return requiredString(field, start).isLength({ min: 1, max: 256 }).withMessage(m("INVALID_LENGTH", `${field} must have 1 to 256 characters.`));
 }
 
 /** A one-time code: a 6-digit TOTP code or a recovery code (`abcd-efgh-ijkl-mnop`); checked in core. */
@@ -109,12 +112,28 @@ export function codeField(field = "code", optional = false): ValidationChain {
   return chain.isLength({ min: 1, max: 32 }).withMessage(m("INVALID_LENGTH", `${field} must have 1 to 32 characters.`));
 }
 
-/** `grant_type` of `POST /token`: absent, or `password`. */
-function grantTypeField(): ValidationChain {
+/** The grants `POST /token` serves. */
+export const GRANT_TYPES = ["password", "refresh_token"] as const;
+
+/** The grant a token request asks for: `grant_type`, or `password` when it is absent. */
+export function grantOf(req: Request): unknown {
+  return (req.body as { grant_type?: unknown } | undefined)?.grant_type ?? "password";
+}
+
+/** `grant_type` of `POST /token`: absent (a password grant), `password` or `refresh_token`. */
+export function grantTypeField(): ValidationChain {
   return body("grant_type")
     .optional()
-    .custom((v) => v === "password")
-    .withMessage(m("UNSUPPORTED_GRANT_TYPE", 'grant_type must be "password".'));
+    .custom((v) => typeof v === "string")
+    .withMessage(m("INVALID_TYPE", "grant_type must be a string."))
+    .bail()
+    .custom((v: string) => (GRANT_TYPES as readonly string[]).includes(v))
+    .withMessage(m("UNSUPPORTED_GRANT_TYPE", 'grant_type must be "password" or "refresh_token".'));
+}
+
+/** The start of a chain checked only on token requests of `grant` (`.if` guards what follows it). */
+function forGrant(grant: (typeof GRANT_TYPES)[number], field: string): ValidationChain {
+  return body(field).if((_v: unknown, { req }: { req: unknown }) => grantOf(req as Request) === grant);
 }
 
 /** An optional display name: a string of 1 to 100 characters without control characters, or null. */
@@ -158,21 +177,36 @@ export interface Field {
   name: string;
   required: boolean;
   schema: Record<string, unknown>;
-  chain: () => ValidationChain;
+  /** The validation; `start` is where it begins (a condition), `body(name)` by default. */
+  chain: (start?: ValidationChain) => ValidationChain;
+  /** Never refused by validation (an optional field read as is). */
+  lenient?: boolean;
 }
 
-/** The body fields of the routes: each a validation chain with its JSON Schema. */
+/** The body fields of the routes: each a validation chain with its JSON Schema. `lenient` fields never fail validation. */
 export const fields = {
   email: (name = "email"): Field => ({
     name,
     required: true,
     schema: { type: "string", format: "email", maxLength: MAX_EMAIL_LENGTH, description: "Trimmed, NFC-normalized and lower-cased before use." },
-    chain: () => emailField(name),
+    chain: (start) => emailField(name, start),
   }),
   password: (name = "password", description = "As typed; never truncated."): Field => ({
     name,
     required: true,
     schema: { type: "string", minLength: 1, maxLength: 4096, description },
+    chain: (start) => passwordField(name, 4096, start),
+  }),
+  /** A password being set: the schema carries the policy's bounds (code points, as JSON Schema counts them). */
+  newPassword: (name: string, policy: { minLength: number; maxLength: number }): Field => ({
+    name,
+    required: true,
+    schema: {
+      type: "string",
+      minLength: policy.minLength,
+      maxLength: policy.maxLength,
+      description: `${policy.minLength} to ${policy.maxLength} characters (Unicode code points, after NFKC), never truncated; common passwords are refused.`,
+    },
     chain: () => passwordField(name),
   }),
   name: (): Field => ({
@@ -185,13 +219,14 @@ export const fields = {
     name,
     required: true,
     schema: { type: "string", minLength: 1, maxLength: 256, description },
-    chain: () => tokenField(name),
+    chain: (start) => tokenField(name, start),
   }),
   optionalToken: (name: string, description: string): Field => ({
     name,
     required: false,
     schema: { type: "string", maxLength: 256, description },
     chain: () => body(name).optional(),
+    lenient: true,
   }),
   code: (name = "code", required = true, description = "A 6-digit code from the authenticator app, or an unused recovery code."): Field => ({
     name,
@@ -202,7 +237,23 @@ export const fields = {
   grantType: (): Field => ({
     name: "grant_type",
     required: false,
-    schema: { type: "string", enum: ["password"] },
+    schema: { type: "string", enum: [...GRANT_TYPES], description: "Absent: `password`." },
     chain: () => grantTypeField(),
+  }),
+  /** A field of one grant of `POST /token`: required for that grant, ignored for the other. */
+  forGrant: (grant: (typeof GRANT_TYPES)[number], field: Field): Field => ({ ...field, required: false, chain: () => field.chain(forGrant(grant, field.name)) }),
+  /** The token `POST /revoke` ends: a refresh token or an access token (a JWT, longer than email tokens). */
+  revocable: (): Field => ({
+    name: "token",
+    required: true,
+    schema: { type: "string", minLength: 1, maxLength: 4096, description: "A refresh token or an access token." },
+    chain: () => requiredString("token").isLength({ min: 1, max: 4096 }).withMessage(m("INVALID_LENGTH", "token must have 1 to 4096 characters.")),
+  }),
+  tokenTypeHint: (): Field => ({
+    name: "token_type_hint",
+    required: false,
+    schema: { type: "string", maxLength: 64, description: "`refresh_token` or `access_token`; only a hint (RFC 7009), an unknown one is ignored." },
+    chain: () => body("token_type_hint").optional(),
+    lenient: true,
   }),
 };

@@ -1,6 +1,7 @@
 import { ERROR_CODES, type ErrorCode } from "../errors.js";
 import type { ResolvedOptions } from "../options.js";
-import type { RouteDef, Shape } from "./route-table.js";
+import { oauthStatus } from "./oauth.js";
+import type { RegisteredRoute, Shape } from "./route-table.js";
 
 const user = {
   type: "object",
@@ -89,6 +90,11 @@ const SHAPES: Record<Shape, object> = {
     required: ["recoveryCodes"],
     properties: { recoveryCodes: { type: "array", minItems: 10, maxItems: 10, items: { type: "string" }, description: "Shown this once; each works once." } },
   },
+  OpenApi: {
+    type: "object",
+    required: ["openapi", "info", "paths"],
+    properties: { openapi: { type: "string", const: "3.1.0" }, info: { type: "object" }, servers: { type: "array" }, paths: { type: "object" }, components: { type: "object" } },
+  },
 };
 
 const PROBLEM = {
@@ -110,14 +116,22 @@ const PROBLEM = {
   },
 };
 
-/** Every answer can also be these. */
-const ALWAYS: ErrorCode[] = ["SERVICE_UNAVAILABLE"];
+/** The errors of the OAuth endpoints (RFC 6749 §5.2): the problem fields and `error`, `error_description`. */
+const OAUTH_PROBLEM = {
+  type: "object",
+  required: [...PROBLEM.required, "error", "error_description"],
+  properties: {
+    ...PROBLEM.properties,
+    error: { type: "string", enum: ["invalid_request", "invalid_grant", "unsupported_grant_type", "temporarily_unavailable", "server_error"] },
+    error_description: { type: "string" },
+  },
+};
 
 /**
  * The OpenAPI 3.1 document of a router, built from the route definitions the router registered
  * (so it cannot list a route that does not exist, or miss one that does).
  */
-export function openApiDocument(routes: readonly RouteDef[], opts: ResolvedOptions, serverUrl: string): object {
+export function openApiDocument(routes: readonly RegisteredRoute[], opts: ResolvedOptions, serverUrl: string): object {
   const jwt = opts.mode === "jwt";
   const paths: Record<string, Record<string, object>> = {};
   for (const def of routes) {
@@ -138,20 +152,22 @@ export function openApiDocument(routes: readonly RouteDef[], opts: ResolvedOptio
         : { description };
     }
     const byStatus = new Map<number, ErrorCode[]>();
-    // The guards' own answers: a restricted sign-in (enroll first) and a stale one (step-up).
-    const guarded: ErrorCode[] = def.auth ? [...(def.restricted ? [] : (["MFA_ENROLLMENT_REQUIRED"] as ErrorCode[])), ...(def.recentAuth ? (["REAUTH_REQUIRED"] as ErrorCode[]) : [])] : [];
-    for (const code of [...def.errors, ...guarded, ...ALWAYS, ...(def.body ? (["INVALID_JSON", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE"] as ErrorCode[]) : [])]) {
-      const status = ERROR_CODES[code].status;
+    // Every code the route's middleware chain and handler can answer (route-table.ts collects them).
+    for (const code of def.raises) {
+      const status = def.oauth ? oauthStatus(code) : ERROR_CODES[code].status;
       byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
     }
+    const problem = def.oauth ? { "application/json": { schema: ref("OAuthProblem") } } : { "application/problem+json": { schema: ref("Problem") } };
     for (const [status, codes] of [...byStatus].sort(([a], [b]) => a - b)) {
-      responses[String(status)] = { description: `\`${codes.join("`, `")}\``, content: { "application/problem+json": { schema: ref("Problem") } } };
+      responses[String(status)] = { description: `\`${codes.join("`, `")}\``, content: problem };
     }
-    const bodySchema = def.body && {
-      type: "object",
-      required: def.body.filter((f) => f.required).map((f) => f.name),
-      properties: Object.fromEntries(def.body.map((f) => [f.name, f.schema])),
-    };
+    const bodySchema =
+      def.bodySchema ??
+      (def.body && {
+        type: "object",
+        required: def.body.filter((f) => f.required).map((f) => f.name),
+        properties: Object.fromEntries(def.body.map((f) => [f.name, f.schema])),
+      });
     const requestBody = def.body && {
       required: def.body.some((f) => f.required),
       content: {
@@ -176,12 +192,14 @@ export function openApiDocument(routes: readonly RouteDef[], opts: ResolvedOptio
     info: {
       title: `${opts.mail.appName} authentication`,
       version: "1",
-      description: `express-gatehouse, ${jwt ? "JWT" : "session"} mode. Every answer carries \`Cache-Control: no-store\`; every error is \`application/problem+json\`.`,
+      description:
+        `express-gatehouse, ${jwt ? "JWT" : "session"} mode. Every answer carries \`Cache-Control: no-store\`; every error is \`application/problem+json\`` +
+        `${jwt ? " (on POST /token and /revoke: RFC 6749 §5.2 `application/json`)" : ""}. Bodies over ${opts.http.bodyLimit} bytes are refused (413).`,
     },
     servers: [{ url: serverUrl }],
     paths,
     components: {
-      schemas: { User: user, Problem: PROBLEM, ...SHAPES },
+      schemas: { User: user, Problem: PROBLEM, ...(jwt ? { OAuthProblem: OAUTH_PROBLEM } : {}), ...SHAPES },
       securitySchemes: jwt
         ? { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } }
         : {

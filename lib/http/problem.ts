@@ -1,23 +1,45 @@
-import type { ErrorRequestHandler, Response } from "express";
+import type { ErrorRequestHandler, Request, Response } from "express";
 import { AuthError, isAuthError, type ErrorCode } from "../errors.js";
 import type { Logger } from "../options.js";
+import { oauthErrorCode, oauthStatus, type OAuthEndpoints } from "./oauth.js";
 
-/** Writes an RFC 9457 problem+json answer for an {@link AuthError}. */
-export function sendProblem(res: Response, err: AuthError): void {
+/**
+ * Writes an RFC 9457 problem+json answer for an {@link AuthError}. With `oauth` (the answers of
+ * `POST /token` and `POST /revoke`), the RFC 6749 §5.2 form instead: `application/json` (OAuth
+ * clients read no other type), the status RFC 6749 names, and `error`, `error_description`
+ * beside the usual fields.
+ */
+export function sendProblem(res: Response, err: AuthError, oauth = false): void {
   if (err.retryAfter !== undefined) res.setHeader("Retry-After", String(Math.max(1, Math.ceil(err.retryAfter))));
   res.setHeader("Cache-Control", "no-store");
+  const status = oauth ? oauthStatus(err.code) : err.status;
+  const body = {
+    type: "about:blank",
+    status,
+    code: err.code,
+    title: err.message,
+    ...(err.errors ? { errors: err.errors } : {}),
+    ...(oauth ? { error: oauthErrorCode(err), error_description: err.errors?.[0]?.message ?? err.message } : {}),
+  };
   res
-    .status(err.status)
-    .type("application/problem+json")
-    .send(
-      JSON.stringify({
-        type: "about:blank",
-        status: err.status,
-        code: err.code,
-        title: err.message,
-        ...(err.errors ? { errors: err.errors } : {}),
-      }),
-    );
+    .status(status)
+    .type(oauth ? "application/json" : "application/problem+json")
+    .send(JSON.stringify(body));
+}
+
+/** True when the request presents a bearer token (`Authorization: Bearer ...`), well-formed or not. */
+export function presentsBearer(req: Request): boolean {
+  return /^bearer(\s|$)/i.test(req.headers.authorization ?? "");
+}
+
+/**
+ * The RFC 6750 §3 challenge of a 401: `Bearer`, with `error="invalid_token"` when a token was
+ * presented (and refused). `bearerMode`: the router speaks bearer tokens (JWT mode), so every 401
+ * carries the challenge; otherwise only one to a request that presented a bearer token.
+ */
+export function bearerChallenge(req: Request, bearerMode: boolean): string | undefined {
+  if (presentsBearer(req)) return 'Bearer error="invalid_token", error_description="The access token is invalid, expired or revoked."';
+  return bearerMode ? "Bearer" : undefined;
 }
 
 /** body-parser's error types, mapped to our codes. */
@@ -59,9 +81,20 @@ export function toAuthError(err: unknown, logger: Logger): AuthError {
   return new AuthError("INTERNAL_ERROR");
 }
 
-export function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (err, _req, res, next) => {
+/**
+ * The router's last handler. The OAuth endpoints answer in the RFC 6749 form whichever layer
+ * failed (body parser, validation, rule); a 401 to a bearer request carries its challenge.
+ */
+export function errorHandler(logger: Logger, o: { oauth?: OAuthEndpoints; bearerMode?: boolean } = {}): ErrorRequestHandler {
+  return (err, req, res, next) => {
     if (res.headersSent) return next(err);
-    sendProblem(res, toAuthError(err, logger));
+    const problem = toAuthError(err, logger);
+    const asOAuth = o.oauth?.has(req) ?? false;
+    // Only "who are you" failures challenge: a wrong password or refresh token says nothing about the bearer token.
+    if (!asOAuth && problem.code === "UNAUTHENTICATED") {
+      const challenge = bearerChallenge(req, o.bearerMode ?? false);
+      if (challenge) res.setHeader("WWW-Authenticate", challenge);
+    }
+    sendProblem(res, problem, asOAuth);
   };
 }

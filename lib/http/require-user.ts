@@ -1,8 +1,8 @@
 import type { RequestHandler } from "express";
-import { AuthError } from "../errors.js";
+import { AuthError, type ErrorCode } from "../errors.js";
 import type { Logger } from "../options.js";
 import type { PublicUser } from "../types.js";
-import { sendProblem, toAuthError } from "./problem.js";
+import { bearerChallenge, sendProblem, toAuthError } from "./problem.js";
 import type { Strategy } from "./strategies/strategy.js";
 
 declare global {
@@ -49,18 +49,23 @@ export interface RequireUser extends RequestHandler {
   (options: RequireUserOptions): RequestHandler;
 }
 
+/** What the router's own guard (signed in, verified or not) can answer, besides the strategy's CSRF check. */
+export const GUARD_ERRORS: readonly ErrorCode[] = ["UNAUTHENTICATED", "SERVICE_UNAVAILABLE"];
+
 /**
  * Builds `requireUser` and `optionalUser`. Both set `req.user` and `res.locals.user`, and run the
  * session middleware themselves when it has not run, so they work on any route of the app. They
  * answer problem+json on their own (the app's error handler never sees them): 401 without a user,
  * 403 on a CSRF failure for unsafe methods or an unverified email where one is required, 503 when
- * the store is down. `optionalUser` lets anonymous requests through.
+ * the store is down. `optionalUser` lets anonymous requests through. A 401 carries `WWW-Authenticate: Bearer` in JWT
+ * mode (`bearerMode`) and whenever the request presented a bearer token.
  */
 export function userGuards(
   strategy: Strategy,
   logger: Logger,
   requireVerifiedEmail = false,
   now: () => number = Date.now,
+  bearerMode = false,
 ): { requireUser: RequireUser; optionalUser: RequestHandler } {
   const guard =
     (required: boolean, verifiedEmail: boolean, more: Pick<RequireUserOptions, "recentAuth" | "allowRestricted"> = {}): RequestHandler =>
@@ -69,8 +74,11 @@ export function userGuards(
         if (err) return sendProblem(res, toAuthError(err, logger));
         const user = strategy.current(req);
         if (!user) {
-          if (required) return sendProblem(res, new AuthError("UNAUTHENTICATED"));
-          return next();
+          if (!required) return next();
+          // RFC 6750 §3: a 401 to a bearer request says how to authenticate, and why the token failed.
+          const challenge = bearerChallenge(req, bearerMode);
+          if (challenge) res.setHeader("WWW-Authenticate", challenge);
+          return sendProblem(res, new AuthError("UNAUTHENTICATED"));
         }
         try {
           strategy.checkCsrf(req);

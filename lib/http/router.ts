@@ -7,7 +7,8 @@ import { resolveOptions, type AuthOptions } from "../options.js";
 import type { UserStore } from "../ports/user-store.js";
 import { createServices } from "./wiring.js";
 import { errorHandler } from "./problem.js";
-import type { RequireUser } from "./require-user.js";
+import { GUARD_ERRORS, type RequireUser } from "./require-user.js";
+import { BODY_ERRORS } from "./input.js";
 import { RouteTable } from "./route-table.js";
 import { protectWith, type Protect } from "./protect.js";
 import { openApiDocument } from "./openapi.js";
@@ -71,13 +72,21 @@ export function authRouter(options: AuthOptions): AuthRouter {
     services.strategy.checkCsrf(req);
     next();
   });
-  const routes = new RouteTable(router, {
-    signedIn: services.signedIn,
-    signedInRestricted: services.requireUser({ verifiedEmail: false, allowRestricted: true }),
-    recentlySignedIn: services.requireUser({ verifiedEmail: false, recentAuth: opts.mfa.stepUpWindow }),
-    json: services.body,
-    formOrJson: services.formOrJsonBody,
-  });
+  const strategy = services.strategy;
+  const routes = new RouteTable(
+    router,
+    {
+      // A sign-in restricted to enrolling a second factor is refused by every guard but the enrollment routes'.
+      signedIn: { handler: services.signedIn, raises: [...GUARD_ERRORS, "MFA_ENROLLMENT_REQUIRED"] },
+      signedInRestricted: { handler: services.requireUser({ verifiedEmail: false, allowRestricted: true }), raises: GUARD_ERRORS },
+      recentlySignedIn: { handler: services.requireUser({ verifiedEmail: false, recentAuth: opts.mfa.stepUpWindow }), raises: [...GUARD_ERRORS, "MFA_ENROLLMENT_REQUIRED", "REAUTH_REQUIRED"] },
+      json: { handler: services.body, raises: BODY_ERRORS },
+      formOrJson: { handler: services.formOrJsonBody, raises: BODY_ERRORS },
+    },
+    // The two router-level steps above: loading the credential reads the store; unsafe methods pass the CSRF check.
+    (def) => ["SERVICE_UNAVAILABLE", ...(def.method === "get" ? [] : strategy.csrfErrors)],
+    [...(opts.rateLimits ? [] : (["TOO_MANY_REQUESTS"] as const)), ...(opts.mfa.enforced ? [] : (["MFA_ENROLLMENT_REQUIRED"] as const))],
+  );
   signInRoutes(routes, services);
   verificationRoutes(routes, services);
   recoveryRoutes(routes, services);
@@ -102,7 +111,13 @@ export function authRouter(options: AuthOptions): AuthRouter {
   if (opts.http.openapi) {
     let doc: object | undefined;
     routes.route(
-      { method: "get", path: "/openapi.json", summary: "This document", success: { status: 200, description: "The OpenAPI 3.1 document of this router." }, errors: [] },
+      {
+        method: "get",
+        path: "/openapi.json",
+        summary: "This document",
+        success: { status: 200, description: "The OpenAPI 3.1 document of this router.", shape: "OpenApi" },
+        errors: [],
+      },
       (req, res) => {
         // Built once, from the same definitions the routes were registered with.
         doc ??= openApiDocument(routes.routes, opts, `${opts.appUrl.href.replace(/\/+$/, "")}${req.baseUrl}`);
@@ -113,7 +128,7 @@ export function authRouter(options: AuthOptions): AuthRouter {
   router.use(() => {
     throw new AuthError("NOT_FOUND");
   });
-  router.use(errorHandler(opts.logger));
+  router.use(errorHandler(opts.logger, { oauth: routes.oauth, bearerMode: opts.mode === "jwt" }));
 
   router.requireUser = services.requireUser;
   router.optionalUser = services.optionalUser;

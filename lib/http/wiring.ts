@@ -66,6 +66,8 @@ export interface Services {
   mfa: Mfa;
   /** Sessions or bearer tokens, per `mode`. */
   strategy: Strategy;
+  /** JWT mode's strategy, for what only bearer tokens have (`POST /revoke`). */
+  bearer: JwtStrategy | undefined;
   /** JWT mode's access tokens (for the JWKS endpoint). */
   accessTokens: AccessTokens | undefined;
   csrf: Csrf;
@@ -175,7 +177,7 @@ export function createServices(opts: ResolvedOptions, steps: readonly SignInStep
   const csrf = new Csrf(opts.http.allowedOrigins);
   const deps: StrategyDeps = { opts, users, events, csrf, serialize, sessionIndex };
   const { strategy, accessTokens, sessions } = opts.mode === "jwt" ? jwtStrategy(opts.jwt, deps) : sessionStrategy(opts.session, deps);
-  const { requireUser, optionalUser } = userGuards(strategy, logger, opts.requireVerifiedEmail, now);
+  const { requireUser, optionalUser } = userGuards(strategy, logger, opts.requireVerifiedEmail, now, opts.mode === "jwt");
 
   if (!opts.mailer) logger.warn("gatehouse: no mailer configured: verification and password-reset emails are not sent.");
   const notifier = new Notifier(opts.mailer, {
@@ -225,6 +227,7 @@ export function createServices(opts: ResolvedOptions, steps: readonly SignInStep
     recovery,
     mfa,
     strategy,
+    bearer: strategy instanceof JwtStrategy ? strategy : undefined,
     accessTokens,
     csrf,
     serialize,

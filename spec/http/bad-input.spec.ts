@@ -2,7 +2,8 @@ import { gzipSync } from "node:zlib";
 import { expect } from "chai";
 import * as fc from "fast-check";
 import request, { type Response, type Test } from "supertest";
-import { ERROR_CODES } from "../../lib/errors.js";
+import { ERROR_CODES, type ErrorCode } from "../../lib/errors.js";
+import { oauthStatus } from "../../lib/http/oauth.js";
 import { makeApp, register, PASSWORD, type TestApp } from "../helpers/app.js";
 import { MODES, signIn, type Client, type Mode } from "../helpers/client.js";
 import { allKeys } from "../helpers/redis.js";
@@ -105,6 +106,10 @@ interface Endpoint {
   lookalike?: Expect;
   /** Not routed in this mode. */
   absent?: true;
+  /** An OAuth endpoint: errors are RFC 6749 §5.2 `application/json`, 400 where the table says 401 or 422. */
+  oauth?: true;
+  /** A success that junk the route cannot tell from a real value may get (where the case expects any 4xx). */
+  junkOk?: number;
 }
 
 /** Every endpoint of the router in `mode`, plus the app routes behind requireUser / optionalUser. */
@@ -153,8 +158,25 @@ function endpoints(mode: Mode): Endpoint[] {
           ],
           base: () => ({ username: VICTIM, password: PASSWORD, grant_type: "password" }),
           lookalike: ANY_4XX,
+          oauth: true,
         }
       : { name: "POST /token", method: "post", path: "/auth/token", plain: 404, absent: true },
+    jwt
+      ? {
+          name: "POST /revoke",
+          method: "post",
+          path: "/auth/revoke",
+          parses: true,
+          form: true,
+          plain: 422,
+          fields: [{ name: "token", kind: "token" }],
+          // A dead token: revoking it changes nothing, whatever else is sent.
+          base: () => ({ token: `someUserId.${"A".repeat(22)}.${"A".repeat(43)}`, token_type_hint: "refresh_token" }),
+          oauth: true,
+          // RFC 7009: any string is a token that may be revoked; a dead or strange one is a 200 too.
+          junkOk: 200,
+        }
+      : { name: "POST /revoke", method: "post", path: "/auth/revoke", plain: 404, absent: true },
     jwt
       ? {
           name: "POST /logout",
@@ -174,6 +196,7 @@ function endpoints(mode: Mode): Endpoint[] {
           method: "post",
           path: "/auth/refresh",
           parses: true,
+          form: true,
           plain: 422,
           fields: [{ name: "refresh_token", kind: "token" }],
           base: (c) => ({ refresh_token: c.refreshToken }),
@@ -579,7 +602,8 @@ function casesFor(ep: Endpoint, c: Client): Case[] {
       }
     }
   }
-  if (ep.form) for (const [label, body, expect] of formCases()) out.push({ label, body, expect });
+  // The form battery speaks /token's fields (username, password, grant_type).
+  if (ep.form && ep.name === "POST /token") for (const [label, body, expect] of formCases()) out.push({ label, body, expect });
   if (ep.tokenQuery) for (const [label, query] of TOKEN_QUERIES) out.push({ label: `query: ${label}`, query, expect: INVALID_TOKEN });
   else if ((ep.method === "get" || ep.method === "delete") && !ep.consumes) {
     // Routes that read no query ignore it.
@@ -588,6 +612,8 @@ function casesFor(ep: Endpoint, c: Client): Case[] {
   if (ep.pathParam) {
     for (const [label, handle] of HANDLES) out.push({ label: `handle: ${label}`, path: `/auth/sessions/${handle}`, expect: NOT_FOUND });
   }
+  const junkOk = ep.junkOk;
+  if (junkOk !== undefined) return out.map((k) => (k.expect.status === undefined ? { ...k, expect: { ...k.expect, ok: [...(k.expect.ok ?? []), junkOk] } } : k));
   return out;
 }
 
@@ -619,20 +645,26 @@ async function send(q: Test, body: Body | undefined): Promise<Response | Error> 
 }
 
 /** What is wrong with an answer (nothing: []). */
-function judge(res: Response | Error, exp: Expect, router: boolean): string[] {
+function judge(res: Response | Error, exp: Expect, router: boolean, oauth = false): string[] {
   if (res instanceof Error) return [`no answer within ${TIMEOUT_MS} ms (${res.message})`];
   const out: string[] = [];
   const s = res.status;
   const text = res.text ?? "";
-  const body = (res.body ?? {}) as { status?: unknown; code?: unknown; title?: unknown; errors?: unknown };
+  const body = (res.body ?? {}) as { status?: unknown; code?: unknown; title?: unknown; errors?: unknown; error?: unknown };
+  // The OAuth endpoints answer RFC 6749's 400 where the table says 401 or 422.
+  const expected = oauth && exp.status !== undefined && (exp.status === 401 || exp.status === 422) ? 400 : exp.status;
   if (s >= 500) out.push(`answered ${s}`);
-  else if (exp.status !== undefined) {
-    if (s !== exp.status) out.push(`answered ${s}, expected ${exp.status}`);
+  else if (expected !== undefined) {
+    if (s !== expected) out.push(`answered ${s}, expected ${expected}`);
   } else if (s < 400 && !exp.ok?.includes(s)) out.push(`answered ${s}, expected a 4xx${exp.ok ? ` or ${exp.ok.join("/")}` : ""}`);
   if (s >= 400) {
-    if (!/^application\/problem\+json\b/.test(String(res.headers["content-type"]))) out.push(`Content-Type ${res.headers["content-type"]}, not application/problem+json`);
+    if (oauth) {
+      if (!/^application\/json\b/.test(String(res.headers["content-type"]))) out.push(`Content-Type ${res.headers["content-type"]}, not application/json (RFC 6749 §5.2)`);
+      if (typeof body.error !== "string") out.push("no RFC 6749 error");
+    } else if (!/^application\/problem\+json\b/.test(String(res.headers["content-type"]))) out.push(`Content-Type ${res.headers["content-type"]}, not application/problem+json`);
     const code = typeof body.code === "string" ? body.code : undefined;
-    if (!code || API_4XX[code] !== s) out.push(`code ${String(body.code)} is not API.md's code for ${s}`);
+    const statusOf = (c: string) => (oauth && c in ERROR_CODES ? oauthStatus(c as ErrorCode) : API_4XX[c]);
+    if (!code || statusOf(code) !== s) out.push(`code ${String(body.code)} is not API.md's code for ${s}`);
     else if (body.title !== ERROR_CODES[code as keyof typeof ERROR_CODES].title) out.push(`title ${JSON.stringify(body.title)} is not the table's`);
     if (body.status !== s) out.push(`body.status ${String(body.status)}`);
     if (exp.code && code !== exp.code) out.push(`code ${code}, expected ${exp.code}`);
@@ -664,7 +696,7 @@ async function shoot(t: TestApp, ep: Endpoint, c: Client, k: Case): Promise<stri
   const path = k.path ?? ep.path + (k.query ?? "");
   counts.requests++;
   const res = await send(open(t, c, ep.method, path, !!ep.signedIn), k.body);
-  const problems = judge(res, k.expect, path.startsWith("/auth/"));
+  const problems = judge(res, k.expect, path.startsWith("/auth/"), !!ep.oauth);
   if (!problems.length) return [];
   const answer = res instanceof Error ? "" : ` → ${res.status} ${show(res.text ?? "", 200)}`;
   return [`${ep.name} [${k.label}] ${describeRequest(ep.method, path, k.body)}: ${problems.join("; ")}${answer}`];

@@ -194,7 +194,7 @@ describe("JWT mode", () => {
     expect(await other.meStatus(), "another device stays signed in").to.equal(200);
   });
 
-  it("POST /token takes JSON or a form, with an optional grant_type=password, and shares login's answers", async () => {
+  it("POST /token takes JSON or a form, with an optional grant_type=password, and answers RFC 6749 §5.2 errors", async () => {
     const t = await jwtApp();
     const { email } = await register(t.app);
     const json = await request(t.app).post("/auth/token").send({ username: email, password: PASSWORD, grant_type: "password" });
@@ -206,15 +206,87 @@ describe("JWT mode", () => {
     expect((await request(t.app).get("/auth/me").set("Authorization", `Bearer ${form.body.access_token}`)).status).to.equal(200);
     const wrong = await request(t.app).post("/auth/token").type("form").send({ username: email, password: "wrong password" });
     const unknown = await request(t.app).post("/auth/token").type("form").send({ username: "nobody@example.com", password: "wrong password" });
-    expect(wrong.status).to.equal(401);
+    expect(wrong.status).to.equal(400);
+    expect(wrong.headers["content-type"]).to.match(/^application\/json/);
+    expect(wrong.headers["cache-control"]).to.equal("no-store");
     expect(wrong.body).to.deep.equal(unknown.body);
-    expect(wrong.body.code).to.equal("INVALID_CREDENTIALS");
+    expect(wrong.body).to.include({ status: 400, code: "INVALID_CREDENTIALS", error: "invalid_grant" });
+    expect(wrong.body.error_description).to.be.a("string");
     const grant = await request(t.app).post("/auth/token").send({ username: email, password: PASSWORD, grant_type: "client_credentials" });
-    expect(grant.status).to.equal(422);
+    expect(grant.status).to.equal(400);
+    expect(grant.body).to.include({ code: "VALIDATION_FAILED", error: "unsupported_grant_type" });
     expect(grant.body.errors[0].code).to.equal("UNSUPPORTED_GRANT_TYPE");
     const nested = await request(t.app).post("/auth/token").type("form").send("username[a]=b&password=x");
-    expect(nested.status).to.equal(422);
-    expect((await request(t.app).post("/auth/token").set("Content-Type", "text/plain").send("x")).status).to.equal(415);
+    expect(nested.status).to.equal(400);
+    expect(nested.body.error).to.equal("invalid_request");
+    const missing = await request(t.app).post("/auth/token").type("form").send({ grant_type: "refresh_token" });
+    expect(missing.body).to.include({ status: 400, error: "invalid_request" });
+    const media = await request(t.app).post("/auth/token").set("Content-Type", "text/plain").send("x");
+    expect(media.status).to.equal(415);
+    expect(media.body.error).to.equal("invalid_request");
+    // Express matches /TOKEN/ too: it answers the same RFC 6749 form.
+    const odd = await request(t.app).post("/auth/TOKEN/").type("form").send({ username: email, password: "wrong password" });
+    expect(odd.body).to.include({ status: 400, error: "invalid_grant" });
+  });
+
+  it("POST /token with grant_type=refresh_token rotates like /refresh; a used or made-up one is 400 invalid_grant", async () => {
+    const t = await jwtApp();
+    const { email } = await register(t.app);
+    const first = (await request(t.app).post("/auth/token").type("form").send({ username: email, password: PASSWORD })).body;
+    const next = await request(t.app).post("/auth/token").type("form").send({ grant_type: "refresh_token", refresh_token: first.refresh_token });
+    expect(next.status).to.equal(200);
+    expect(next.body).to.have.keys(["access_token", "refresh_token", "token_type", "expires_in"]);
+    expect(next.body.refresh_token).not.to.equal(first.refresh_token);
+    t.clock.advance(60);
+    const replay = await request(t.app).post("/auth/token").type("form").send({ grant_type: "refresh_token", refresh_token: first.refresh_token });
+    expect(replay.body).to.include({ status: 400, code: "INVALID_REFRESH_TOKEN", error: "invalid_grant" });
+    // The replay ended the family: its newest token is dead too.
+    const after = await request(t.app).post("/auth/token").send({ grant_type: "refresh_token", refresh_token: next.body.refresh_token });
+    expect(after.body.error).to.equal("invalid_grant");
+    const form = await request(t.app).post("/auth/refresh").type("form").send({ refresh_token: "made.up.token" });
+    expect(form.status, "POST /refresh takes a form too").to.equal(401);
+  });
+
+  it("POST /revoke (RFC 7009) ends a refresh token's family or an access token's; 200 whether or not it was live", async () => {
+    const t = await jwtApp();
+    const { email } = await register(t.app);
+    const a = await signIn(t.app, "jwt", email);
+    const b = await signIn(t.app, "jwt", email);
+    const revoke = (body: Record<string, string>) => request(t.app).post("/auth/revoke").type("form").send(body);
+    const byRefresh = await revoke({ token: a.refreshToken, token_type_hint: "refresh_token" });
+    expect(byRefresh.status).to.equal(200);
+    expect(byRefresh.headers["cache-control"]).to.equal("no-store");
+    expect(await a.meStatus(), "the family's access token is dead too").to.equal(401);
+    expect((await a.refresh()).status).to.equal(401);
+    expect(await b.meStatus(), "another device stays").to.equal(200);
+    expect((await revoke({ token: a.refreshToken })).status, "again: still 200").to.equal(200);
+    expect((await request(t.app).post("/auth/revoke").send({ token: b.accessToken, token_type_hint: "refresh_token" })).status).to.equal(200);
+    expect(await b.meStatus(), "an access token ends its family").to.equal(401);
+    expect((await b.refresh()).status).to.equal(401);
+    expect((await revoke({ token: "not-a-token" })).status).to.equal(200);
+    const missing = await revoke({});
+    expect(missing.body).to.include({ status: 400, error: "invalid_request" });
+    // A made-up refresh token of the right shape (the user's id, a guessed family) ends nothing.
+    const c = await signIn(t.app, "jwt", email);
+    const [uid] = c.refreshToken.split(".");
+    expect((await revoke({ token: `${uid}.${"B".repeat(22)}.${"A".repeat(43)}` })).status).to.equal(200);
+    expect(await c.meStatus()).to.equal(200);
+  });
+
+  it("a 401 to a bearer request carries WWW-Authenticate: Bearer (RFC 6750 §3), with invalid_token when a token was sent", async () => {
+    const t = await jwtApp();
+    for (const path of ["/auth/me", "/api/profile"]) {
+      const none = await request(t.app).get(path);
+      expect(none.status).to.equal(401);
+      expect(none.headers["www-authenticate"]).to.equal("Bearer");
+      const bad = await request(t.app).get(path).set("Authorization", "Bearer not.a.jwt");
+      expect(bad.status).to.equal(401);
+      expect(bad.headers["www-authenticate"]).to.match(/^Bearer error="invalid_token"/);
+    }
+    const session = await makeApp();
+    expect((await request(session.app).get("/api/profile")).headers["www-authenticate"], "a cookie request gets no bearer challenge").to.equal(undefined);
+    const bearer = await request(session.app).get("/api/profile").set("Authorization", "Bearer abc");
+    expect(bearer.headers["www-authenticate"]).to.match(/^Bearer error="invalid_token"/);
   });
 
   describe("keys", () => {

@@ -76,8 +76,12 @@ describe("rate limits and lockout", () => {
     const t = await makeApp({ mode: "jwt" }, trusted);
     const { email } = await register(t.app);
     for (let i = 0; i < 3; i++) await loginFrom(t.app, "203.0.113.9", email, WRONG);
-    for (let i = 0; i < 2; i++) expect((await request(t.app).post("/auth/token").set("X-Forwarded-For", "203.0.113.9").type("form").send({ username: email, password: WRONG })).status).to.equal(401);
-    expect((await request(t.app).post("/auth/token").set("X-Forwarded-For", "203.0.113.9").type("form").send({ username: email, password: PASSWORD })).status).to.equal(429);
+    // RFC 6749 §5.2: a wrong password is 400 invalid_grant on /token.
+    for (let i = 0; i < 2; i++) expect((await request(t.app).post("/auth/token").set("X-Forwarded-For", "203.0.113.9").type("form").send({ username: email, password: WRONG })).body).to.include({ status: 400, error: "invalid_grant" });
+    const locked = await request(t.app).post("/auth/token").set("X-Forwarded-For", "203.0.113.9").type("form").send({ username: email, password: PASSWORD });
+    expect(locked.status).to.equal(429);
+    expect(locked.body).to.include({ code: "TOO_MANY_REQUESTS", error: "temporarily_unavailable" });
+    expect(locked.headers["retry-after"]).to.be.a("string");
     expect((await loginFrom(t.app, "203.0.113.9", email, PASSWORD)).status).to.equal(429);
   });
 

@@ -54,9 +54,47 @@ describe("OpenAPI document", () => {
     for (const op of ["/mfa/totp/setup", "/mfa/totp/enable", "/mfa/totp/disable", "/mfa/recovery-codes", "/mfa/verify", "/reauth"]) expect(doc.paths[op], op).to.have.property("post");
     expect(doc.paths["/mfa/verify"].post.requestBody.content["application/json"].schema.required).to.deep.equal(["mfaToken", "code"]);
     expect(doc.paths["/mfa/verify"].post.responses["401"].description).to.contain("MFA_CHALLENGE_INVALID");
-    expect(doc.paths["/account/change-password"].post.responses["403"].description).to.contain("REAUTH_REQUIRED").and.contain("MFA_ENROLLMENT_REQUIRED");
-    expect(doc.paths["/mfa/totp/enable"].post.responses["403"].description, "open to a restricted sign-in").to.not.contain("MFA_ENROLLMENT_REQUIRED");
+    expect(doc.paths["/account/change-password"].post.responses["403"].description).to.contain("REAUTH_REQUIRED");
+    // MFA_ENROLLMENT_REQUIRED only where mfa.required can ask a user to enroll, and never on the enrollment routes.
+    expect(doc.paths["/account/change-password"].post.responses["403"].description).to.not.contain("MFA_ENROLLMENT_REQUIRED");
+    const enforced = (await request((await makeApp({ mfa: { required: true } })).app).get("/auth/openapi.json")).body;
+    expect(enforced.paths["/account/change-password"].post.responses["403"].description).to.contain("MFA_ENROLLMENT_REQUIRED");
+    expect(enforced.paths["/mfa/totp/enable"].post.responses["403"]?.description ?? "", "open to a restricted sign-in").to.not.contain("MFA_ENROLLMENT_REQUIRED");
     expect(doc.paths["/mfa/totp/setup"].post.responses["200"].content["application/json"].schema).to.deep.equal({ $ref: "#/components/schemas/TotpSetup" });
+  });
+
+  it("takes descriptions and bounds from the resolved options, and lists 429 only when rate limits are on", async () => {
+    const t = await makeApp({ password: { minLength: 12, maxLength: 64 }, rateLimits: false });
+    const doc = (await request(t.app).get("/auth/openapi.json")).body;
+    for (const [path, field] of [["/register", "password"], ["/reset-password", "password"], ["/account/change-password", "newPassword"]] as const) {
+      const schema = doc.paths[path].post.requestBody.content["application/json"].schema.properties[field];
+      expect(schema, path).to.include({ minLength: 12, maxLength: 64 });
+      expect(schema.description, path).to.contain("12 to 64");
+    }
+    expect(doc.paths["/login"].post.responses).not.to.have.property("429");
+    const limited = (await request((await makeApp()).app).get("/auth/openapi.json")).body;
+    expect(limited.paths["/login"].post.responses["429"].description).to.contain("TOO_MANY_REQUESTS");
+    expect(limited.paths["/register"].post.requestBody.content["application/json"].schema.properties.password).to.include({ minLength: 8, maxLength: 128 });
+  });
+
+  it("lists 403 CSRF_INVALID on every unsafe session-mode operation and on none in JWT mode; describes /openapi.json itself", async () => {
+    for (const mode of MODES) {
+      const doc = (await request((await makeApp({ mode })).app).get("/auth/openapi.json")).body;
+      for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, { responses: Record<string, { description: string }> }>>)) {
+        for (const [method, op] of Object.entries(ops)) {
+          const csrf = op.responses["403"]?.description.includes("CSRF_INVALID") ?? false;
+          expect(csrf, `${mode} ${method} ${path}`).to.equal(mode === "session" && method !== "get");
+        }
+      }
+      expect(doc.paths["/openapi.json"].get.responses["200"].content["application/json"].schema).to.deep.equal({ $ref: "#/components/schemas/OpenApi" });
+      if (mode === "jwt") {
+        const token = doc.paths["/token"].post;
+        expect(Object.keys(token.responses).sort()).to.deep.equal(["200", "400", "413", "415", "503"].concat("429").sort());
+        expect(token.responses["400"].content).to.have.key("application/json");
+        expect(token.requestBody.content).to.have.keys(["application/json", "application/x-www-form-urlencoded"]);
+        expect(doc.paths["/revoke"].post.responses["200"]).to.be.an("object");
+      }
+    }
   });
 
   it("is off with http.openapi: false (and by default when NODE_ENV=production)", async () => {

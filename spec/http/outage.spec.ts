@@ -47,7 +47,11 @@ function endpoints(mode: Mode): Endpoint[] {
     { name: "POST /reauth", send: (_app, c) => c.post("/auth/reauth").send({ password: PASSWORD }) },
   ];
   if (mode === "session") list.push({ name: "GET /csrf", send: (_app, c) => c.get("/auth/csrf") });
-  else list.push({ name: "POST /token", send: (app) => request(app).post("/auth/token").send({ username: "who@example.com", password: PASSWORD }) });
+  else {
+    list.push({ name: "POST /token", send: (app) => request(app).post("/auth/token").send({ username: "who@example.com", password: PASSWORD }) });
+    list.push({ name: "POST /token (refresh_token grant)", send: (app, c) => request(app).post("/auth/token").type("form").send({ grant_type: "refresh_token", refresh_token: c.refreshToken }) });
+    list.push({ name: "POST /revoke", send: (app, c) => request(app).post("/auth/revoke").type("form").send({ token: c.refreshToken }) });
+  }
   return list;
 }
 

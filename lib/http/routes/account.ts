@@ -23,9 +23,9 @@ export function accountRoutes(routes: RouteTable, services: Services): void {
         : "This session moves to a new id (read the new CSRF token from GET /csrf); every other session ends.",
       auth: true,
       recentAuth: true,
-      body: [fields.password("currentPassword"), fields.password("newPassword", "The password policy applies.")],
+      body: [fields.password("currentPassword"), fields.newPassword("newPassword", opts.password)],
       success: jwt ? { status: 200, description: "A fresh token pair.", shape: "TokenPair" } : { status: 204, description: "Changed." },
-      errors: ["UNAUTHENTICATED", "CSRF_INVALID", "INVALID_PASSWORD", "VALIDATION_FAILED", "TOO_MANY_REQUESTS"],
+      errors: ["UNAUTHENTICATED", "INVALID_PASSWORD", "VALIDATION_FAILED", "TOO_MANY_REQUESTS"],
     },
     async function changePassword(req, res, input) {
       // A privilege change. Session mode: this session moves to a new id, answer 204.
@@ -52,7 +52,7 @@ export function accountRoutes(routes: RouteTable, services: Services): void {
       recentAuth: true,
       body: [fields.email("newEmail"), fields.password()],
       success: { status: 202, description: "Check the new inbox." },
-      errors: ["UNAUTHENTICATED", "CSRF_INVALID", "INVALID_PASSWORD", "VALIDATION_FAILED", "TOO_MANY_REQUESTS"],
+      errors: ["UNAUTHENTICATED", "INVALID_PASSWORD", "VALIDATION_FAILED", "TOO_MANY_REQUESTS"],
     },
     async function changeEmail(req, res, input) {
       await account.requestEmailChange(req.user!.id, input.password as string, input.newEmail as string, linksFor(req, opts).confirmEmailChange, requestContext(req));
@@ -108,7 +108,7 @@ export function accountRoutes(routes: RouteTable, services: Services): void {
       recentAuth: true,
       body: [fields.password()],
       success: { status: 204, description: "Deleted." },
-      errors: ["UNAUTHENTICATED", "CSRF_INVALID", "INVALID_PASSWORD", "VALIDATION_FAILED", "TOO_MANY_REQUESTS"],
+      errors: ["UNAUTHENTICATED", "INVALID_PASSWORD", "VALIDATION_FAILED", "TOO_MANY_REQUESTS"],
     },
     async function deleteAccount(req, res, input) {
       await account.delete(req.user!.id, input.password as string, requestContext(req), () => strategy.signOut(req, res));

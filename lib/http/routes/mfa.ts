@@ -38,7 +38,7 @@ export function mfaRoutes(routes: RouteTable, services: Services): void {
       restricted: true,
       body: [],
       success: { status: 200, description: "The secret to scan or type.", shape: "TotpSetup" },
-      errors: ["UNAUTHENTICATED", "CSRF_INVALID", "MFA_ALREADY_ENABLED"],
+      errors: ["UNAUTHENTICATED", "MFA_ALREADY_ENABLED"],
     },
     async function totpSetup(req, res) {
       const { secret, otpauthUrl } = await mfa.setup(req.user!.id);
@@ -58,7 +58,7 @@ export function mfaRoutes(routes: RouteTable, services: Services): void {
       restricted: true,
       body: [fields.code("code", true, "A 6-digit code from the authenticator app.")],
       success: { status: 200, description: "On; the recovery codes.", shape: "RecoveryCodes" },
-      errors: ["UNAUTHENTICATED", "CSRF_INVALID", "INVALID_MFA_CODE", "MFA_ALREADY_ENABLED", "MFA_SETUP_NOT_STARTED", "VALIDATION_FAILED"],
+      errors: ["UNAUTHENTICATED", "INVALID_MFA_CODE", "MFA_ALREADY_ENABLED", "MFA_SETUP_NOT_STARTED", "VALIDATION_FAILED"],
     },
     async function totpEnable(req, res, input) {
       const answer = await mfa.enable(req.user!.id, input.code as string, requestContext(req));
@@ -78,7 +78,7 @@ export function mfaRoutes(routes: RouteTable, services: Services): void {
       recentAuth: true,
       body: [fields.password(), fields.code()],
       success: { status: 204, description: "Off." },
-      errors: ["UNAUTHENTICATED", "CSRF_INVALID", "INVALID_PASSWORD", "INVALID_MFA_CODE", "MFA_NOT_ENABLED", "VALIDATION_FAILED", "TOO_MANY_REQUESTS"],
+      errors: ["UNAUTHENTICATED", "INVALID_PASSWORD", "INVALID_MFA_CODE", "MFA_NOT_ENABLED", "VALIDATION_FAILED", "TOO_MANY_REQUESTS"],
     },
     async function totpDisable(req, res, input) {
       await mfa.disable(req.user!.id, input.password as string, input.code as string, requestContext(req));
@@ -96,7 +96,7 @@ export function mfaRoutes(routes: RouteTable, services: Services): void {
       recentAuth: true,
       body: [fields.password(), fields.code()],
       success: { status: 200, description: "The new codes, shown this once.", shape: "RecoveryCodes" },
-      errors: ["UNAUTHENTICATED", "CSRF_INVALID", "INVALID_PASSWORD", "INVALID_MFA_CODE", "MFA_NOT_ENABLED", "VALIDATION_FAILED", "TOO_MANY_REQUESTS"],
+      errors: ["UNAUTHENTICATED", "INVALID_PASSWORD", "INVALID_MFA_CODE", "MFA_NOT_ENABLED", "VALIDATION_FAILED", "TOO_MANY_REQUESTS"],
     },
     async function newRecoveryCodes(req, res, input) {
       res.json(await mfa.regenerateRecoveryCodes(req.user!.id, input.password as string, input.code as string, requestContext(req)));
@@ -128,7 +128,7 @@ export function mfaRoutes(routes: RouteTable, services: Services): void {
       auth: true,
       body: [fields.password(), fields.code("code", false, "Needed when a second factor is on: a TOTP code or a recovery code.")],
       success: { status: 204, description: "Authenticated just now." },
-      errors: ["UNAUTHENTICATED", "CSRF_INVALID", "INVALID_PASSWORD", "INVALID_MFA_CODE", "VALIDATION_FAILED", "TOO_MANY_REQUESTS"],
+      errors: ["UNAUTHENTICATED", "INVALID_PASSWORD", "INVALID_MFA_CODE", "VALIDATION_FAILED", "TOO_MANY_REQUESTS"],
     },
     async function reauth(req, res, input) {
       const authAt = await mfa.reauthenticate(req.user!.id, input.password as string, input.code as string | undefined, requestContext(req));

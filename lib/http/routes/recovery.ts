@@ -45,7 +45,7 @@ export function recoveryRoutes(routes: RouteTable, services: Services): void {
       path: "/reset-password",
       summary: "Set a new password with a reset token",
       description: "Ends every session (and every refresh token and access token) of the user and sends a notice.",
-      body: [fields.token(), fields.password("password", "The new password; the password policy applies.")],
+      body: [fields.token(), fields.newPassword("password", opts.password)],
       success: { status: 204, description: "The password is changed." },
       errors: ["INVALID_TOKEN", "VALIDATION_FAILED", "TOO_MANY_REQUESTS"],
     },

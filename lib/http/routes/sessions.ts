@@ -5,11 +5,11 @@ import { fields } from "../input.js";
 import { requestContext } from "../request-context.js";
 
 /**
- * POST /logout, /refresh; GET /me, /csrf (session mode); GET /sessions, DELETE /sessions/:id,
+ * POST /logout, /refresh, /revoke (JWT mode); GET /me, /csrf (session mode); GET /sessions, DELETE /sessions/:id,
  * DELETE /sessions. The rules live in core/sessions.ts; the strategy carries the credential.
  */
 export function sessionRoutes(routes: RouteTable, services: Services): void {
-  const { sessions, strategy, csrf, opts } = services;
+  const { sessions, strategy, bearer, csrf, opts } = services;
   const jwt = opts.mode === "jwt";
   const what = jwt ? "refresh-token families" : "sessions";
 
@@ -27,7 +27,7 @@ export function sessionRoutes(routes: RouteTable, services: Services): void {
       restricted: true,
       body: jwt ? [fields.optionalToken("refresh_token", "Also end this refresh token's family.")] : [],
       success: { status: 204, description: "Signed out." },
-      errors: ["UNAUTHENTICATED", "CSRF_INVALID"],
+      errors: [],
     },
     logout,
   );
@@ -47,16 +47,41 @@ export function sessionRoutes(routes: RouteTable, services: Services): void {
       auth: !jwt,
       restricted: true,
       body: jwt ? [fields.token("refresh_token", "The current refresh token.")] : undefined,
+      // OAuth clients send forms (the same rotation is POST /token with grant_type=refresh_token).
+      form: jwt,
       success: { status: 200, description: jwt ? "A new token pair." : "The user and the new CSRF token.", shape: jwt ? "TokenPair" : "SessionLogin" },
-      errors: jwt ? ["INVALID_REFRESH_TOKEN", "VALIDATION_FAILED"] : ["UNAUTHENTICATED", "CSRF_INVALID"],
+      // Session mode: rotating reads the user, who may be gone (401).
+      errors: jwt ? ["INVALID_REFRESH_TOKEN"] : ["UNAUTHENTICATED"],
     },
     refresh,
   );
 
+  if (bearer) {
+    routes.route(
+      {
+        method: "post",
+        path: "/revoke",
+        summary: "Revoke a token (RFC 7009)",
+        description:
+          "Ends the refresh-token family of `token`: a refresh token's, or an access token's (its family, so the access token is dead at once too). " +
+          "The same 200 whether or not the token was live. Errors follow RFC 6749 §5.2.",
+        body: [fields.revocable(), fields.tokenTypeHint()],
+        form: true,
+        oauth: true,
+        success: { status: 200, description: "Revoked, or was not live (an empty JSON object)." },
+        errors: [],
+      },
+      async function revoke(req, res, input) {
+        await bearer.revoke(req, input.token as string, input.token_type_hint);
+        res.json({});
+      },
+    );
+  }
+
   const me: RouteHandler = (req, res) => {
     res.json({ user: req.user });
   };
-  routes.route({ method: "get", path: "/me", summary: "The signed-in user", auth: true, restricted: true, success: { status: 200, description: "The user.", shape: "UserAnswer" }, errors: ["UNAUTHENTICATED"] }, me);
+  routes.route({ method: "get", path: "/me", summary: "The signed-in user", auth: true, restricted: true, success: { status: 200, description: "The user.", shape: "UserAnswer" }, errors: [] }, me);
 
   if (!jwt) {
     const csrfToken: RouteHandler = (req, res) => {
@@ -86,7 +111,7 @@ export function sessionRoutes(routes: RouteTable, services: Services): void {
       summary: `The user's live ${what}`,
       auth: true,
       success: { status: 200, description: "Newest first; `current` marks this request's.", shape: "Sessions" },
-      errors: ["UNAUTHENTICATED"],
+      errors: [],
     },
     listSessions,
   );
@@ -106,7 +131,7 @@ export function sessionRoutes(routes: RouteTable, services: Services): void {
       description: "`id` is a handle from GET /sessions; another user's handle is 404.",
       auth: true,
       success: { status: 204, description: "Ended." },
-      errors: ["UNAUTHENTICATED", "CSRF_INVALID", "NOT_FOUND"],
+      errors: ["NOT_FOUND"],
     },
     revokeOne,
   );
@@ -122,7 +147,7 @@ export function sessionRoutes(routes: RouteTable, services: Services): void {
       summary: "End every other session",
       auth: true,
       success: { status: 204, description: "Every session but this one ended." },
-      errors: ["UNAUTHENTICATED", "CSRF_INVALID"],
+      errors: [],
     },
     revokeOthers,
   );

@@ -1,6 +1,6 @@
 import type { RouteTable, RouteHandler } from "../route-table.js";
 import type { Services } from "../wiring.js";
-import { fields } from "../input.js";
+import { fields, type Field } from "../input.js";
 import { linksFor } from "../links.js";
 import { requestContext } from "../request-context.js";
 
@@ -26,7 +26,7 @@ export function signInRoutes(routes: RouteTable, services: Services): void {
       path: "/register",
       summary: "Create an account",
       description: "Sends the verification email when a mailer is set. Does not sign in unless `signInOnRegister`.",
-      body: [fields.email(), fields.password("password", `${opts.password.minLength} to ${opts.password.maxLength} characters (code points); common passwords are refused.`), fields.name()],
+      body: [fields.email(), fields.newPassword("password", opts.password), fields.name()],
       success: { status: 201, description: "The new user (plus the sign-in fields with `signInOnRegister`).", shape: opts.signInOnRegister ? signInShape : "UserAnswer" },
       errors: ["EMAIL_ALREADY_REGISTERED", "VALIDATION_FAILED", "TOO_MANY_REQUESTS"],
     },
@@ -56,19 +56,39 @@ export function signInRoutes(routes: RouteTable, services: Services): void {
   );
 
   if (jwt) {
+    // RFC 6749's token endpoint: the password grant (§4.3) and the refresh_token grant (§6).
+    const grant = fields.grantType();
+    const username = fields.email("username");
+    const password = fields.password();
+    const refreshToken = fields.token("refresh_token", "The current refresh token.");
+    const variant = (name: string, grantRequired: boolean, own: Field[]) => ({
+      title: name,
+      type: "object",
+      required: [...(grantRequired ? ["grant_type"] : []), ...own.map((f) => f.name)],
+      properties: { grant_type: { ...grant.schema, enum: [name] }, ...Object.fromEntries(own.map((f) => [f.name, f.schema])) },
+    });
+    const passwordGrant = login("username", false);
     routes.route(
       {
         method: "post",
         path: "/token",
-        summary: "Password grant (first-party clients)",
-        description: "OAuth 2.0's password grant: JSON or a form. Shares login's rate limits and lockout. RFC 9700 forbids it for third-party clients.",
-        body: [fields.email("username"), fields.password(), fields.grantType()],
+        summary: "OAuth 2.0 token endpoint (password and refresh_token grants)",
+        description:
+          "RFC 6749, as a form or JSON. `grant_type=password` (the default) signs in with `username` (the email) and `password`, with login's rate limits and lockout " +
+          "(RFC 9700 allows it only for first-party clients); `grant_type=refresh_token` rotates `refresh_token` as POST /refresh does. " +
+          "Errors follow RFC 6749 §5.2: `application/json` with `error` and `error_description` beside `status`, `code`, `title`.",
+        body: [grant, fields.forGrant("password", username), fields.forGrant("password", password), fields.forGrant("refresh_token", refreshToken)],
+        bodySchema: { oneOf: [variant("password", false, [username, password]), variant("refresh_token", true, [refreshToken])] },
         form: true,
+        oauth: true,
         success: { status: 200, description: "A token pair.", shape: "TokenPair" },
         alternatives: [{ status: 200, description: "A second factor is due: finish with POST /mfa/verify.", shape: "MfaChallenge" }],
-        errors: ["INVALID_CREDENTIALS", "VALIDATION_FAILED", "TOO_MANY_REQUESTS"],
+        errors: ["INVALID_CREDENTIALS", "INVALID_REFRESH_TOKEN", "TOO_MANY_REQUESTS"],
       },
-      login("username", false),
+      async (req, res, input) => {
+        if (input.grant_type === "refresh_token") return void res.json(await strategy.refresh(req, { refresh_token: input.refresh_token }));
+        await passwordGrant(req, res, input);
+      },
     );
   }
 }

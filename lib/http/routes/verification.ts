@@ -21,7 +21,7 @@ export function verificationRoutes(routes: RouteTable, services: Services): void
       description: "The new link replaces the older one.",
       auth: true,
       success: { status: 202, description: "The email is on its way." },
-      errors: ["UNAUTHENTICATED", "CSRF_INVALID", "EMAIL_ALREADY_VERIFIED", "TOO_MANY_REQUESTS"],
+      errors: ["UNAUTHENTICATED", "EMAIL_ALREADY_VERIFIED", "TOO_MANY_REQUESTS"],
     },
     requestVerifyEmail,
   );

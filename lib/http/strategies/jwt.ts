@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import type { Request, RequestHandler, Response } from "express";
-import { AuthError } from "../../errors.js";
+import { AuthError, type ErrorCode } from "../../errors.js";
 import type { AccessTokens } from "../../ports/access-tokens.js";
 import type { RefreshFamily, RefreshStore } from "../../ports/refresh-store.js";
 import type { RefreshTokens } from "../../core/refresh-tokens.js";
@@ -73,6 +73,7 @@ export class JwtStrategy implements Strategy {
   }
 
   /** Bearer tokens are not sent by browsers on their own: no cross-site forgery to stop. */
+  readonly csrfErrors: readonly ErrorCode[] = [];
   checkCsrf(): void {}
 
   private async pair(user: UserRecord | PublicUser, family: RefreshFamily, refreshToken: string) {
@@ -100,6 +101,23 @@ export class JwtStrategy implements Strategy {
   async refresh(req: Request, input: Record<string, unknown>) {
     const { family, token } = await this.deps.refresh.rotateOrThrow(input.refresh_token as string, requestContext(req));
     return this.pair(family.user, family, token);
+  }
+
+  /**
+   * `POST /revoke` (RFC 7009): ends the family of a refresh token or of an access token. The hint
+   * only orders the two lookups; a token that is neither, or no longer live, changes nothing.
+   */
+  async revoke(req: Request, token: string, hint: unknown): Promise<void> {
+    const ctx = requestContext(req);
+    const asRefresh = () => (this.deps.refresh.parse(token) ? this.deps.refresh.revoke(token, ctx) : Promise.resolve(false));
+    const asAccess = async () => {
+      // Signature, issuer, audience, type and expiry are checked: a forged token ends nothing.
+      const claims = await this.deps.access.verify(token, this.deps.now());
+      return claims ? this.deps.refresh.endFamily(claims.sub, claims.sid, ctx) : false;
+    };
+    for (const attempt of hint === "access_token" ? [asAccess, asRefresh] : [asRefresh, asAccess]) {
+      if (await attempt()) return;
+    }
   }
 
   /** Ends the family of the presented access token, and of `refresh_token` if one of the same user is sent. */

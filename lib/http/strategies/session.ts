@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 import session from "express-session";
 import type { Request, RequestHandler, Response } from "express";
-import { AuthError } from "../../errors.js";
+import { AuthError, type ErrorCode } from "../../errors.js";
 import type { Logger, SessionSettings } from "../../options.js";
 import type { SessionIndex } from "../../ports/session-index.js";
 import type { PublicUser, SessionMeta, UserRecord } from "../../types.js";
@@ -82,6 +82,8 @@ export class SessionStrategy implements Strategy {
   currentId(req: Request): string | undefined {
     return req.session?.gh ? req.sessionID : undefined;
   }
+
+  readonly csrfErrors: readonly ErrorCode[] = ["CSRF_INVALID"];
 
   checkCsrf(req: Request): void {
     this.deps.csrf.check(req);

@@ -1,4 +1,5 @@
 import type { Request, RequestHandler, Response } from "express";
+import type { ErrorCode } from "../../errors.js";
 import type { SessionRevoker } from "../../ports/session-revoker.js";
 import type { PublicUser, UserRecord } from "../../types.js";
 import type { SignInGrant } from "../../core/sign-in.js";
@@ -31,6 +32,8 @@ export interface Strategy extends SessionRevoker {
   current(req: Request): PublicUser | null;
   /** The id of this request's session or refresh family. */
   currentId(req: Request): string | undefined;
+  /** What `checkCsrf` can throw on an unsafe request (the OpenAPI document lists it): `[]` for bearer tokens. */
+  readonly csrfErrors: readonly ErrorCode[];
   /** Throws `CSRF_INVALID` for a forged cross-site request (session mode); bearer tokens need no check. */
   checkCsrf(req: Request): void;
   /** Starts a session for `user`: the fields to add to the login answer. */
