@@ -94,9 +94,10 @@ export function openApiDocument(routes: readonly RouteDef[], opts: ResolvedOptio
     ];
     const responses: Record<string, object> = {};
     for (const answer of [def.success, ...(def.alternatives ?? [])]) {
+      const html = answer.html ? { "text/html": { schema: { type: "string" } } } : {};
       responses[String(answer.status)] = answer.shape
-        ? { description: answer.description, content: { "application/json": { schema: ref(answer.shape) } } }
-        : { description: answer.description };
+        ? { description: answer.description, content: { "application/json": { schema: ref(answer.shape) }, ...html } }
+        : { description: answer.description, ...(answer.html ? { content: html } : {}) };
     }
     const byStatus = new Map<number, ErrorCode[]>();
     for (const code of [...def.errors, ...ALWAYS, ...(def.body ? (["INVALID_JSON", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE"] as ErrorCode[]) : [])]) {

@@ -5,6 +5,14 @@ import { validate, type Field } from "./input.js";
 /** The names of the answer shapes in the OpenAPI document (components/schemas). */
 export type Shape = "UserAnswer" | "SessionLogin" | "JwtLogin" | "TokenPair" | "CsrfToken" | "Valid" | "Sessions" | "Jwks";
 
+/** A documented answer; `html`: browsers get a page (text/html) instead of the JSON shape. */
+export interface Answer {
+  status: number;
+  description: string;
+  shape?: Shape;
+  html?: boolean;
+}
+
 /**
  * A route as the router registers it and as the OpenAPI document describes it: one definition
  * for both, so the document cannot drift from the code.
@@ -23,9 +31,9 @@ export interface RouteDef {
   form?: boolean;
   /** Query parameters (documented; the handler reads them). */
   query?: { name: string; description: string }[];
-  success: { status: number; description: string; shape?: Shape };
+  success: Answer;
   /** Other documented answers: redirects, alternative successes. */
-  alternatives?: { status: number; description: string; shape?: Shape }[];
+  alternatives?: Answer[];
   errors: ErrorCode[];
 }
 

@@ -4,6 +4,8 @@ import { resolveOptions, type AuthOptions } from "../options.js";
 import type { UserStore } from "../ports/user-store.js";
 import { createServices } from "./wiring.js";
 import { errorHandler } from "./problem.js";
+import { isEmailedLinkPost } from "./csrf.js";
+import { mountPath } from "./links.js";
 import type { RequireUser } from "./require-user.js";
 import { RouteTable } from "./route-table.js";
 import { openApiDocument } from "./openapi.js";
@@ -58,7 +60,9 @@ export function authRouter(options: AuthOptions): AuthRouter {
   });
   router.use(services.strategy.load);
   router.use((req, _res, next) => {
-    services.strategy.checkCsrf(req);
+    // The confirmation page's form posts carry the emailed token instead of X-CSRF-Token.
+    if (opts.mode === "session" && isEmailedLinkPost(req)) services.csrf.checkOrigin(req);
+    else services.strategy.checkCsrf(req);
     next();
   });
   const routes = new RouteTable(router, { signedIn: services.signedIn, json: services.body, formOrJson: services.formOrJsonBody });
@@ -88,7 +92,7 @@ export function authRouter(options: AuthOptions): AuthRouter {
       { method: "get", path: "/openapi.json", summary: "This document", success: { status: 200, description: "The OpenAPI 3.1 document of this router." }, errors: [] },
       (req, res) => {
         // Built once, from the same definitions the routes were registered with.
-        doc ??= openApiDocument(routes.routes, opts, `${opts.appUrl.href.replace(/\/+$/, "")}${req.baseUrl}`);
+        doc ??= openApiDocument(routes.routes, opts, `${opts.appUrl.href.replace(/\/+$/, "")}${mountPath(req)}`);
         res.json(doc);
       },
     );

@@ -37,6 +37,7 @@ import { RedisTokenStore } from "../adapters/redis-token-store.js";
 import { RedisUserStore } from "../adapters/redis-user-store.js";
 import { Csrf } from "./csrf.js";
 import { formOrJsonBody, jsonBody } from "./input.js";
+import type { PageOptions } from "./pages.js";
 import { userGuards, type RequireUser } from "./require-user.js";
 import { SessionStrategy } from "./strategies/session.js";
 import { JwtStrategy } from "./strategies/jwt.js";
@@ -61,6 +62,8 @@ export interface Services {
   accessTokens: AccessTokens | undefined;
   csrf: Csrf;
   serialize: (user: UserRecord) => PublicUser;
+  /** The texts and settings of the pages the emailed links answer browsers with. */
+  pages: PageOptions;
   /** The JSON body parser, for routes that take a body. */
   body: RequestHandler;
   /** JSON or form bodies (`POST /token`). */
@@ -195,6 +198,7 @@ export function createServices(opts: ResolvedOptions, steps: readonly SignInStep
     accessTokens,
     csrf,
     serialize,
+    pages: { templates: opts.mail.pages, appName: opts.mail.appName, appUrl: opts.appUrl },
     body: jsonBody(opts.http.bodyLimit),
     formOrJsonBody: formOrJsonBody(opts.http.bodyLimit),
     requireUser,
