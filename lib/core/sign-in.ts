@@ -3,6 +3,7 @@ import { AuthError, isAuthError } from "../errors.js";
 import type { RequestContext, UserRecord } from "../types.js";
 import { normalizeEmail } from "./email-address.js";
 import { checkPassword } from "./password-policy.js";
+import type { Recovery } from "./recovery.js";
 import type { EmailVerification } from "./verification.js";
 
 /**
@@ -19,11 +20,22 @@ export interface SignInStep {
   challenge(user: UserRecord, ctx: RequestContext): Promise<Record<string, unknown> | null>;
 }
 
+/** The links a registration's mail may carry. */
+export interface RegisterLinks {
+  verifyEmail: (token: string) => string;
+  resetPassword: (token: string) => string;
+  /** Where the owner of a taken address signs in. */
+  signIn: string;
+}
+
 /** The outcome of a correct password: signed in, or a step still to pass. */
 export type SignInResult<T> = { status: "signed-in"; user: UserRecord; session: T } | { status: "pending"; challenge: Record<string, unknown> };
 
-export type SignInDeps = Pick<CoreDeps, "users" | "passwords" | "policy" | "events" | "serialize" | "now" | "limits"> & {
+export type SignInDeps = Pick<CoreDeps, "users" | "passwords" | "policy" | "events" | "serialize" | "now" | "limits" | "report"> & {
   verification: EmailVerification;
+  recovery: Recovery;
+  /** Registration answers the same for new and taken addresses (`preventEnumeration`). */
+  preventEnumeration: boolean;
   /** Steps after the password, in order (none by default). */
   steps: readonly SignInStep[];
 };
@@ -35,30 +47,44 @@ export class SignIn {
   /**
    * Creates an account (`EMAIL_ALREADY_REGISTERED` when the address is taken), reports it, and
    * sends the verification mail in the background. With `start`, also signs the new user in.
+   *
+   * With `preventEnumeration`, a taken address is not an error: `user` is null, and both outcomes
+   * cost the same before the answer (the policy check, one hash, one `create`) and after it (one
+   * read of the account by its address, one token issued, one mail: the verification link to a
+   * new address, a notice with a reset link to the owner of a taken one).
    */
   async register<T>(
     input: { email: string; password: string; name: string | null },
     ctx: RequestContext,
-    verifyLink: (token: string) => string,
+    links: RegisterLinks,
     start?: StartSession<T>,
-  ): Promise<{ user: UserRecord; session: T | undefined }> {
+  ): Promise<{ user: UserRecord | null; session: T | undefined }> {
     await this.deps.limits?.beforeRegister(ctx.ip);
     const errors = checkPassword(input.password, this.deps.policy);
     if (errors.length) throw new AuthError("VALIDATION_FAILED", { errors });
+    const email = normalizeEmail(input.email);
+    // Hashed whether or not the address is free: the taken case must not answer sooner.
     const passwordHash = await this.deps.passwords.hash(input.password);
-    const user = await this.deps.users.create({
-      email: normalizeEmail(input.email),
-      name: input.name,
-      passwordHash,
-      emailVerified: false,
-      createdAt: this.deps.now(),
-    });
+    const user = await this.deps.users.create({ email, name: input.name, passwordHash, emailVerified: false, createdAt: this.deps.now() });
+    if (this.deps.preventEnumeration) {
+      if (user) this.deps.events.emit("onRegister", ctx, { user: this.deps.serialize(user) });
+      this.mailAfterRegister(email, user !== null, links).catch((err: unknown) => this.deps.report("mailing after a registration", err));
+      return { user: null, session: undefined };
+    }
     if (!user) throw new AuthError("EMAIL_ALREADY_REGISTERED");
     this.deps.events.emit("onRegister", ctx, { user: this.deps.serialize(user) });
     // The account exists now, whatever happens to the email: a failure is reported and the user
     // can ask again with POST /request-verify-email.
-    this.deps.verification.sendInBackground(user, verifyLink);
+    this.deps.verification.sendInBackground(user, links.verifyEmail);
     return { user, session: start ? await start(user) : undefined };
+  }
+
+  /** `preventEnumeration`, after the answer: the same reads, token and mail for a new and a taken address. */
+  private async mailAfterRegister(email: string, created: boolean, links: RegisterLinks): Promise<void> {
+    const owner = await this.deps.users.findByEmail(email);
+    if (!owner) return;
+    if (created) await this.deps.verification.send(owner, links.verifyEmail);
+    else await this.deps.recovery.noticeRegisterAttempt(owner, { reset: links.resetPassword, signIn: links.signIn });
   }
 
   /**

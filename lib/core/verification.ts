@@ -44,7 +44,8 @@ export class EmailVerification {
     return updated;
   }
 
-  private async send(user: UserRecord, link: (token: string) => string): Promise<void> {
+  /** Issues a link for `user` and mails it to the stored address (registration, resend). */
+  async send(user: UserRecord, link: (token: string) => string): Promise<void> {
     const ttl = this.deps.ttl;
     const token = await this.deps.emailTokens.issue(user, "verify-email", user.email, ttl);
     this.deps.notifier.send("verifyEmail", user.email, { user: this.deps.serialize(user), link: link(token), expiresInMinutes: ttl / 60 });

@@ -184,7 +184,7 @@ export function createServices(opts: ResolvedOptions, steps: readonly SignInStep
   const verification = new EmailVerification({ users, emailTokens, notifier, events, serialize, now, ttl: ttl.verifyEmail, limits, report });
   const recovery = new Recovery({ users, emailTokens, passwords, policy, notifier, revoker: strategy, events, serialize, now, ttl: ttl.resetPassword, report, limits });
   const account = new Account({ users, emailTokens, passwords, policy, notifier, revoker: strategy, events, serialize, now, changeEmailTtl: ttl.confirmEmailChange, limits });
-  const signIn = new SignIn({ users, passwords, policy, verification, events, serialize, now, limits, steps });
+  const signIn = new SignIn({ users, passwords, policy, verification, recovery, preventEnumeration: opts.preventEnumeration, events, serialize, now, limits, report, steps });
   return {
     opts,
     users,

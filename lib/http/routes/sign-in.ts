@@ -12,23 +12,31 @@ export function signInRoutes(routes: RouteTable, services: Services): void {
 
   const register: RouteHandler = async (req, res, input) => {
     const start = opts.signInOnRegister ? (user: Parameters<typeof strategy.signIn>[1]) => strategy.signIn(req, user) : undefined;
+    const links = linksFor(req, opts);
     const { user, session } = await signIn.register(
       { email: input.email as string, password: input.password as string, name: (input.name as string | undefined) ?? null },
       requestContext(req),
-      linksFor(req, opts).verifyEmail,
+      { verifyEmail: links.verifyEmail, resetPassword: links.resetPassword, signIn: opts.appUrl.href },
       start,
     );
+    // preventEnumeration: the same empty 202 for a new and a taken address.
+    if (!user) return void res.status(202).end();
     res.status(201).json({ user: serialize(user), ...session });
   };
+  const hidden = opts.preventEnumeration;
   routes.route(
     {
       method: "post",
       path: "/register",
       summary: "Create an account",
-      description: "Sends the verification email when a mailer is set. Does not sign in unless `signInOnRegister`.",
-      body: [fields.email(), fields.password("password", `${opts.password.minLength} to ${opts.password.maxLength} characters (code points); common passwords are refused.`), fields.name()],
-      success: { status: 201, description: "The new user (plus the sign-in fields with `signInOnRegister`).", shape: opts.signInOnRegister ? signInShape : "UserAnswer" },
-      errors: ["EMAIL_ALREADY_REGISTERED", "VALIDATION_FAILED", "TOO_MANY_REQUESTS"],
+      description: hidden
+        ? "`preventEnumeration` is on: the same empty 202 for a new and a taken address, after the same work. A new address gets the verification email; a taken one a notice with a sign-in and a reset link."
+        : "Sends the verification email when a mailer is set. Does not sign in unless `signInOnRegister`.",
+      body: [fields.email(), fields.password("password", `${opts.password.minLength} to ${opts.password.maxLength} characters (code points, after NFKC); common passwords are refused.`), fields.name()],
+      success: hidden
+        ? { status: 202, description: "Accepted; check the inbox." }
+        : { status: 201, description: "The new user (plus the sign-in fields with `signInOnRegister`).", shape: opts.signInOnRegister ? signInShape : "UserAnswer" },
+      errors: hidden ? ["VALIDATION_FAILED", "TOO_MANY_REQUESTS"] : ["EMAIL_ALREADY_REGISTERED", "VALIDATION_FAILED", "TOO_MANY_REQUESTS"],
     },
     register,
   );
