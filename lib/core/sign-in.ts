@@ -3,6 +3,7 @@ import { AuthError, isAuthError } from "../errors.js";
 import type { RequestContext, UserRecord } from "../types.js";
 import { normalizeEmail } from "./email-address.js";
 import { checkPassword } from "./password-policy.js";
+import type { DeviceCredentials } from "./device-credentials.js";
 import type { Recovery } from "./recovery.js";
 import type { EmailVerification } from "./verification.js";
 
@@ -34,6 +35,8 @@ export type SignInResult<T> = { status: "signed-in"; user: UserRecord; session: 
 export type SignInDeps = Pick<CoreDeps, "users" | "passwords" | "policy" | "events" | "serialize" | "now" | "limits" | "report"> & {
   verification: EmailVerification;
   recovery: Recovery;
+  /** Device credentials (OWASP device cookies) for the lockout. */
+  devices: DeviceCredentials;
   /** Registration answers the same for new and taken addresses (`preventEnumeration`). */
   preventEnumeration: boolean;
   /** Steps after the password, in order (none by default). */
@@ -109,12 +112,23 @@ export class SignIn {
   }
 
   /**
+   * A device credential for `user`, to hand to the client after a completed sign-in (a device
+   * cookie in session mode, `device_token` in JWT mode): with it, that client keeps its own
+   * attempt budget when someone else guesses at the account.
+   */
+  trustDevice(user: UserRecord): string {
+    return this.deps.devices.issue(user.email);
+  }
+
+  /**
    * The user these credentials belong to. Exactly one hash verification runs in every case; the
    * counters are keyed by the normalized email whether or not an account has it.
    */
   private async authenticate(email: string, password: string, ctx: RequestContext): Promise<UserRecord> {
+    // Only a credential issued for this very account counts; anything else is an untrusted client.
+    const device = this.deps.devices.verify(ctx.deviceToken, email);
     try {
-      await this.deps.limits?.beforePasswordCheck(email, ctx.ip);
+      await this.deps.limits?.beforePasswordCheck(email, ctx.ip, device);
       const user = await this.deps.users.findByEmail(email);
       if (!user) {
         // Unknown email: verify against a dummy hash so the answer takes as long as a wrong password.
@@ -123,7 +137,7 @@ export class SignIn {
       }
       const result = await this.deps.passwords.verify(user.passwordHash, password);
       if (!result.ok) throw new AuthError("INVALID_CREDENTIALS");
-      await this.deps.limits?.passwordCheckSucceeded(email, ctx.ip);
+      await this.deps.limits?.passwordCheckSucceeded(email, ctx.ip, device);
       if (!result.upgradedHash) return user;
       // Parameters moved on (or the hash is bcrypt while argon2 is available): store the upgrade.
       return (await this.deps.users.update(user.id, { passwordHash: result.upgradedHash, updatedAt: this.deps.now() })) ?? user;

@@ -29,7 +29,11 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const SHAPES: Record<Shape, object> = {
   UserAnswer: { type: "object", required: ["user"], properties: { user: ref("User") } },
   SessionLogin: { type: "object", required: ["user", "csrfToken"], properties: { user: ref("User"), csrfToken: { type: "string" } } },
-  JwtLogin: { type: "object", required: ["user", ...Object.keys(pair)], properties: { user: ref("User"), ...pair } },
+  JwtLogin: {
+    type: "object",
+    required: ["user", ...Object.keys(pair)],
+    properties: { user: ref("User"), ...pair, device_token: { type: "string", description: "This client's device credential: send it back in the next login's body." } },
+  },
   TokenPair: { type: "object", required: Object.keys(pair), properties: pair },
   CsrfToken: { type: "object", required: ["csrfToken"], properties: { csrfToken: { type: "string" } } },
   Valid: { type: "object", required: ["valid"], properties: { valid: { type: "boolean", const: true } } },

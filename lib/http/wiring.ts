@@ -8,6 +8,7 @@ import type { SessionIndex } from "../ports/session-index.js";
 import type { PublicUser, UserRecord } from "../types.js";
 import type { AccessTokens } from "../ports/access-tokens.js";
 import { Account } from "../core/account.js";
+import { DeviceCredentials } from "../core/device-credentials.js";
 import { EmailTokens } from "../core/email-tokens.js";
 import { Events, safely, type HookTable } from "../core/events.js";
 import { failClosed } from "../core/fail-closed.js";
@@ -52,6 +53,8 @@ export interface Services {
   users: UserStore;
   passwords: Passwords;
   signIn: SignIn;
+  /** Device credentials (the device cookie's name per account). */
+  devices: DeviceCredentials;
   sessions: Sessions;
   account: Account;
   verification: EmailVerification;
@@ -184,12 +187,14 @@ export function createServices(opts: ResolvedOptions, steps: readonly SignInStep
   const verification = new EmailVerification({ users, emailTokens, notifier, events, serialize, now, ttl: ttl.verifyEmail, limits, report });
   const recovery = new Recovery({ users, emailTokens, passwords, policy, notifier, revoker: strategy, events, serialize, now, ttl: ttl.resetPassword, report, limits });
   const account = new Account({ users, emailTokens, passwords, policy, notifier, revoker: strategy, events, serialize, now, changeEmailTtl: ttl.confirmEmailChange, limits });
-  const signIn = new SignIn({ users, passwords, policy, verification, recovery, preventEnumeration: opts.preventEnumeration, events, serialize, now, limits, report, steps });
+  const devices = new DeviceCredentials(opts.secrets, now);
+  const signIn = new SignIn({ users, passwords, policy, verification, recovery, devices, preventEnumeration: opts.preventEnumeration, events, serialize, now, limits, report, steps });
   return {
     opts,
     users,
     passwords,
     signIn,
+    devices,
     sessions,
     account,
     verification,
