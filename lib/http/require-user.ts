@@ -68,6 +68,8 @@ export function userGuards(
         }
         if (verifiedEmail && !user.emailVerified) return sendProblem(res, new AuthError("EMAIL_NOT_VERIFIED"));
         req.user = user;
+        // An answer built for this user must not sit in a shared cache; the route may still set its own.
+        if (!res.getHeader("Cache-Control")) res.setHeader("Cache-Control", "private, no-store");
         next();
       });
     };
