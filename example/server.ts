@@ -8,7 +8,11 @@
  * Cluster, or REDIS_SENTINELS (host:port,...) with REDIS_SENTINEL_NAME for Sentinel, AUTH_SECRET (>= 32 bytes; a random one per start if
  * unset), APP_URL (http://localhost:PORT), AUTH_MODE (session | jwt), SMTP_URL (a nodemailer URL;
  * without it, emails are printed to the console and listed at /dev/outbox), AUTH_RATE_LIMITS=off
- * (no rate limits and no lockout: for load tests only).
+ * (no rate limits and no lockout: for load tests only), PREVENT_ENUMERATION=1 (registration
+ * answers the same for new and taken addresses).
+ *
+ * With NODE_ENV=production: SMTP_URL is required (no console outbox, no links printed), and an
+ * unreachable Redis at start is fatal unless ALLOW_MEMORY=1 (no silent fall-back to memory).
  */
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
@@ -92,9 +96,19 @@ async function connectRedis(): Promise<{ client: Redis | Cluster; where: string 
   }
 }
 
+const production = process.env.NODE_ENV === "production";
+if (production && !process.env.SMTP_URL) {
+  console.error("NODE_ENV=production needs SMTP_URL (a nodemailer URL such as smtps://user:pass@smtp.example.com): in production, emails are sent, never printed with their links.");
+  process.exit(1);
+}
+
 const connected = await connectRedis();
 const redis = connected?.client;
 if (!connected) {
+  if (production && process.env.ALLOW_MEMORY !== "1") {
+    console.error(`Redis is not reachable (${makeRedisDescription()}). In production the example does not fall back to in-memory stores (every user and session would be lost at the next restart). Fix REDIS_URL, or set ALLOW_MEMORY=1 to run on memory anyway.`);
+    process.exit(1);
+  }
   console.warn(`Redis is not reachable (${makeRedisDescription()}): running on in-memory stores. Data is lost when the server stops.`);
 }
 
@@ -106,7 +120,7 @@ function makeRedisDescription(): string {
 const smtpUrl = process.env.SMTP_URL;
 const outbox = smtpUrl ? undefined : new ConsoleOutbox(50);
 const mailer: NonNullable<AuthOptions["mailer"]> = smtpUrl ? nodemailer.createTransport(smtpUrl) : outbox!;
-const showOutbox = outbox !== undefined && process.env.NODE_ENV !== "production";
+const showOutbox = outbox !== undefined && !production;
 
 const auth = authRouter({
   ...(redis ? { redis } : { storage: { inMemory: true } }),
@@ -121,9 +135,11 @@ const auth = authRouter({
       resetPassword: (t) => `${appUrl}/reset-password?token=${encodeURIComponent(t)}`,
       confirmEmailChange: (t) => `${appUrl}/confirm-email?token=${encodeURIComponent(t)}`,
     },
-    // The verification link (GET /auth/verify-email) lands on the page with ?status=verified|invalid.
+    // The verification link (GET /auth/verify-email) shows the router's confirmation page (a mail
+    // scanner fetching it changes nothing); its button lands on / with ?status=verified|invalid.
     verifiedRedirect: "/",
   },
+  preventEnumeration: ["1", "true", "on"].includes((process.env.PREVENT_ENUMERATION ?? "").toLowerCase()),
   ...(rateLimitsOff ? { rateLimits: false as const } : {}),
 });
 
@@ -140,6 +156,8 @@ function pageHeaders(res: Response): void {
 }
 
 const app = express();
+// Say nothing about the stack to scanners.
+app.disable("x-powered-by");
 app.use("/auth", auth);
 app.get("/api/profile", auth.requireUser, (req, res) => {
   res.json({ user: req.user });
