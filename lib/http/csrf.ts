@@ -47,9 +47,15 @@ export class Csrf {
     if (typeof sent !== "string" || !sameString(sent, stored)) throw new AuthError("CSRF_INVALID");
   }
 
-  /** The first layer alone: refuses a browser request from another origin. */
-  checkOrigin(req: Request): void {
+  /**
+   * The first layer alone: refuses a browser request from another origin. `opaqueSameOrigin`: a
+   * page served with `Referrer-Policy: no-referrer` (the confirmation pages, whose URL holds the
+   * token) makes the browser send `Origin: null` on its own form post; there the browser's
+   * `Sec-Fetch-Site: same-origin` (which no page can set) vouches for it instead.
+   */
+  checkOrigin(req: Request, opaqueSameOrigin = false): void {
     const origin = req.headers.origin;
+    if (opaqueSameOrigin && origin === "null" && req.headers["sec-fetch-site"] === "same-origin") return;
     if (origin !== undefined) {
       // Exact origin match: "https://app.example.com.evil.test" and "null" are refused.
       if (!this.allowedOrigins.has(origin)) throw new AuthError("CSRF_INVALID");

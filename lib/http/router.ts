@@ -61,7 +61,7 @@ export function authRouter(options: AuthOptions): AuthRouter {
   router.use(services.strategy.load);
   router.use((req, _res, next) => {
     // The confirmation page's form posts carry the emailed token instead of X-CSRF-Token.
-    if (opts.mode === "session" && isEmailedLinkPost(req)) services.csrf.checkOrigin(req);
+    if (opts.mode === "session" && isEmailedLinkPost(req)) services.csrf.checkOrigin(req, true);
     else services.strategy.checkCsrf(req);
     next();
   });

@@ -309,8 +309,14 @@ for (const mode of ["session", "jwt"] as const) {
 
       if (mode === "jwt") {
         await step("jwt: tokens only in memory, a reload signs out", async () => {
-          const stored = await pageA.evaluate(() => ({ local: localStorage.length, session: sessionStorage.length, cookie: document.cookie }));
-          expect(stored).to.deep.equal({ local: 0, session: 0, cookie: "" });
+          // Only the device_token stays (no credential: it cannot sign in, it only keeps this browser's attempt budget).
+          const stored = await pageA.evaluate(() => ({
+            local: Object.keys(localStorage).filter((k) => !k.startsWith("gatehouse.device:")).length,
+            devices: Object.keys(localStorage).filter((k) => k.startsWith("gatehouse.device:")).length,
+            session: sessionStorage.length,
+            cookie: document.cookie,
+          }));
+          expect(stored).to.deep.equal({ local: 0, devices: 1, session: 0, cookie: "" });
           await pageA.reload();
           await ready(pageA);
           await expectSignedOut(pageA);

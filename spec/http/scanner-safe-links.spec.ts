@@ -114,6 +114,22 @@ for (const mode of MODES) {
       }
     });
 
+    it("a browser's form post from the no-referrer page (Origin: null, Sec-Fetch-Site: same-origin) is accepted; Origin: null alone is not", async () => {
+      const t = await app();
+      const email = at("opaque");
+      const link = await verifyLink(t, email);
+      const token = link.searchParams.get("token");
+      if (mode === "session") {
+        const bare = await request(t.app).post("/auth/verify-email").set("Origin", "null").type("form").send({ token });
+        expect(bare.status).to.equal(403);
+        const cross = await request(t.app).post("/auth/verify-email").set("Origin", "null").set("Sec-Fetch-Site", "cross-site").type("form").send({ token });
+        expect(cross.status).to.equal(403);
+      }
+      const res = await request(t.app).post("/auth/verify-email").set("Origin", "null").set("Sec-Fetch-Site", "same-origin").type("form").send({ token });
+      expect(res.status).to.equal(200);
+      expect((await t.auth.users.findByEmail(email))!.emailVerified).to.equal(true);
+    });
+
     it("a form post from a signed-in browser needs no X-CSRF-Token (the emailed token is the proof)", async () => {
       const t = await app();
       const email = at("signed-in");
