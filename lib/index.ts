@@ -12,6 +12,7 @@ export type { AuthEvent, AuthEvents, NewUser, PublicUser, RequestContext, Sessio
 
 // Emails
 export { DEFAULT_TEMPLATES, escapeHtml, type RenderedMail, type Template, type TemplateContext, type TemplateName } from "./core/mail-templates.js";
+export { DEFAULT_PAGES, type PageContext, type PageName, type PageTemplate, type PageText } from "./core/page-texts.js";
 export { COMMON_PASSWORDS } from "./core/common-passwords.js";
 
 // Ports: implement them to plug in your own storage, hashing or mail

@@ -7,7 +7,6 @@ export const MAX_EMAIL_LENGTH = 254;
  * hyphen (U+00AD), the Mongolian vowel separator and the invisible math operators. In an address
  * they make a second account that reads like the first.
  */
-// eslint-disable-next-line no-misleading-character-class
 export const INVISIBLE = /[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/u;
 
 /**
