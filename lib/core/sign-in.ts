@@ -71,7 +71,7 @@ export class SignIn {
     const user = await this.deps.users.create({ email, name: input.name, passwordHash, emailVerified: false, createdAt: this.deps.now() });
     if (this.deps.preventEnumeration) {
       if (user) this.deps.events.emit("onRegister", ctx, { user: this.deps.serialize(user) });
-      this.mailAfterRegister(email, user !== null, links).catch((err: unknown) => this.deps.report("mailing after a registration", err));
+      if (this.deps.verification.mailing) this.mailAfterRegister(email, user !== null, links).catch((err: unknown) => this.deps.report("mailing after a registration", err));
       return { user: null, session: undefined };
     }
     if (!user) throw new AuthError("EMAIL_ALREADY_REGISTERED");

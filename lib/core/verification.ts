@@ -11,6 +11,11 @@ export type EmailVerificationDeps = Pick<CoreDeps, "users" | "emailTokens" | "no
 export class EmailVerification {
   constructor(private readonly deps: EmailVerificationDeps) {}
 
+  /** True when mail goes out (a mailer is configured). */
+  get mailing(): boolean {
+    return this.deps.notifier.enabled;
+  }
+
   /** After registration: issues the first link and mails it, after the answer; a failure is reported. */
   sendInBackground(user: UserRecord, link: (token: string) => string): void {
     if (!this.deps.notifier.enabled) return;
