@@ -38,7 +38,7 @@ const spelledByApp = new WeakMap<object, Map<string, string>>();
  * spelled it: Express matches paths case-insensitively, so `/AUTH/register` reaches the router
  * with `req.baseUrl` "/AUTH", and a link built from that would carry the visitor's casing. Found
  * by walking the app's routing stack (Express 5 keeps each layer's path); where that is not
- * possible, the request's spelling.
+ * possible (Express 4 keeps no path on its layers), the request's spelling.
  */
 export function mountPath(req: Request): string {
   const asked = req.baseUrl;
@@ -50,7 +50,14 @@ export function mountPath(req: Request): string {
   if (!spelled) spelledByApp.set(app, (spelled = new Map()));
   const known = spelled.get(key);
   if (known !== undefined) return known;
-  const found = walk(app.router?.stack ?? app._router?.stack, key, "");
+  // Express 4 keeps its router at `_router` (and its `app.router` getter throws); Express 5 at `router`.
+  let stack: LayerLike[] | undefined;
+  try {
+    stack = app._router?.stack ?? app.router?.stack;
+  } catch {
+    stack = undefined;
+  }
+  const found = walk(stack, key, "");
   if (found === undefined) return asked;
   if (spelled.size < 100) spelled.set(key, found);
   return found;
