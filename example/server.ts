@@ -8,9 +8,13 @@
  * Cluster, or REDIS_SENTINELS (host:port,...) with REDIS_SENTINEL_NAME for Sentinel, AUTH_SECRET (>= 32 bytes; a random one per start if
  * unset), APP_URL (http://localhost:PORT), AUTH_MODE (session | jwt), SMTP_URL (a nodemailer URL;
  * without it, emails are printed to the console and listed at /dev/outbox, by the library's
- * devMailer(); with NODE_ENV=production, not at all), AUTH_RATE_LIMITS=off
- * (no rate limits and no lockout: for load tests only), DATABASE_URL (postgres://, mysql:// or
- * sqlite:path: users in that database, see example/users.ts).
+ * devMailer()), AUTH_RATE_LIMITS=off (no rate limits and no lockout: for load tests only),
+ * DATABASE_URL (postgres://, mysql:// or sqlite:path: users in that database, see example/users.ts),
+ * PREVENT_ENUMERATION=1 (registration answers the same for new and taken addresses),
+ * AUTH_MFA_REQUIRED=on (every user must set up a second factor).
+ *
+ * With NODE_ENV=production: SMTP_URL is required (no console outbox, no links printed), and an
+ * unreachable Redis at start is fatal unless ALLOW_MEMORY=1 (no silent fall-back to memory).
  */
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
@@ -94,9 +98,19 @@ async function connectRedis(): Promise<{ client: Redis | Cluster; where: string 
   }
 }
 
+const production = process.env.NODE_ENV === "production";
+if (production && !process.env.SMTP_URL) {
+  console.error("NODE_ENV=production needs SMTP_URL (a nodemailer URL such as smtps://user:pass@smtp.example.com): in production, emails are sent, never printed with their links.");
+  process.exit(1);
+}
+
 const connected = await connectRedis();
 const redis = connected?.client;
 if (!connected) {
+  if (production && process.env.ALLOW_MEMORY !== "1") {
+    console.error(`Redis is not reachable (${makeRedisDescription()}). In production the example does not fall back to in-memory stores (every user and session would be lost at the next restart). Fix REDIS_URL, or set ALLOW_MEMORY=1 to run on memory anyway.`);
+    process.exit(1);
+  }
   console.warn(`Redis is not reachable (${makeRedisDescription()}): running on in-memory stores. Data is lost when the server stops.`);
 }
 
@@ -106,8 +120,8 @@ function makeRedisDescription(): string {
 
 // Real mail through SMTP_URL; otherwise print emails and keep them for the /dev/outbox page.
 const smtpUrl = process.env.SMTP_URL;
-// The outbox is refused in production (it shows live links): there, without SMTP_URL, no mail.
-const outbox = smtpUrl || process.env.NODE_ENV === "production" ? undefined : devMailer();
+// The outbox is refused in production (it shows live links); there SMTP_URL is required (above).
+const outbox = smtpUrl || production ? undefined : devMailer();
 const mailer: AuthOptions["mailer"] = smtpUrl ? nodemailer.createTransport(smtpUrl) : outbox;
 const showOutbox = outbox !== undefined;
 
@@ -127,11 +141,13 @@ const auth = authRouter({
       resetPassword: (t) => `${appUrl}/reset-password?token=${encodeURIComponent(t)}`,
       confirmEmailChange: (t) => `${appUrl}/confirm-email?token=${encodeURIComponent(t)}`,
     },
-    // The verification link (GET /auth/verify-email) lands on the page with ?status=verified|invalid.
+    // The verification link (GET /auth/verify-email) shows the router's confirmation page (a mail
+    // scanner fetching it changes nothing); its button lands on / with ?status=verified|invalid.
     verifiedRedirect: "/",
   },
   // Two-step sign-in (TOTP) is open to every user; AUTH_MFA_REQUIRED=on makes it compulsory.
   mfa: { issuer: "Gatehouse example", required: process.env.AUTH_MFA_REQUIRED === "on" },
+  preventEnumeration: ["1", "true", "on"].includes((process.env.PREVENT_ENUMERATION ?? "").toLowerCase()),
   ...(rateLimitsOff ? { rateLimits: false as const } : {}),
 });
 
@@ -148,6 +164,8 @@ function pageHeaders(res: Response): void {
 }
 
 const app = express();
+// Say nothing about the stack to scanners.
+app.disable("x-powered-by");
 app.use("/auth", auth);
 app.get("/api/profile", auth.requireUser, (req, res) => {
   res.json({ user: req.user });

@@ -17,6 +17,7 @@ export type { AuthEvent, AuthEvents, JsonValue, NewUser, PublicUser, RequestCont
 
 // Emails
 export { DEFAULT_TEMPLATES, escapeHtml, type Activity, type RenderedMail, type Template, type TemplateContext, type TemplateName } from "./core/mail-templates.js";
+export { DEFAULT_PAGES, type PageContext, type PageName, type PageTemplate, type PageText } from "./core/page-texts.js";
 export { COMMON_PASSWORDS } from "./core/common-passwords.js";
 export { devMailer, OutboxMailer, type DevMailerOptions, type OutboxMessage } from "./dev/outbox-mailer.js";
 export { normalizeEmail, MAX_EMAIL_LENGTH } from "./core/email-address.js";

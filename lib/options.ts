@@ -10,6 +10,7 @@ import type { AuthEvent, AuthEvents, PublicUser, UserRecord } from "./types.js";
 import { COMMON_PASSWORDS } from "./core/common-passwords.js";
 import { hs256VerificationKey } from "./core/jwt-keys.js";
 import { DEFAULT_TEMPLATES, type Template, type TemplateName } from "./core/mail-templates.js";
+import { DEFAULT_PAGES, type PageName, type PageTemplate } from "./core/page-texts.js";
 import { resolveLimits, type LimitOverrides } from "./core/rate-limits.js";
 import type { LimitName, LimitRule } from "./ports/rate-limiter.js";
 
@@ -100,6 +101,14 @@ export interface AuthOptions {
   };
   /** Sign the user in (new session) on `POST /register`. @default false */
   signInOnRegister?: boolean;
+  /**
+   * Registration that reveals nothing: `POST /register` answers 202 with an empty body whether
+   * the address is new or taken, after the same hashing and store work. A new address gets the
+   * verification mail; a taken one a notice ("someone tried to create an account with your
+   * address") with a sign-in and a reset link. Cannot be combined with `signInOnRegister`.
+   * @default false
+   */
+  preventEnumeration?: boolean;
   /** HTTP settings of the router. */
   http?: {
     /** Largest accepted request body, in bytes. @default 16384 */
@@ -175,6 +184,13 @@ export interface AuthOptions {
     templates?: Partial<Record<TemplateName, Template>>;
     /** The user's language, passed to templates as `locale`. */
     locale?: (user: PublicUser) => string | undefined;
+    /**
+     * Replace the text of any page the emailed links answer browsers with (the confirmation
+     * page and its results). Each gets `{ appName, appUrl, locale }` (`locale` from the
+     * request's `Accept-Language`) and returns plain text (`{ title, message, button?, back? }`);
+     * the router escapes it into its fixed markup.
+     */
+    pages?: Partial<Record<PageName, PageTemplate>>;
     /**
      * Where email links point, for apps whose front end handles them.
      * @default verifyEmail and confirmEmailChange: this router's GET endpoints under `appUrl`;
@@ -297,6 +313,7 @@ export interface CommonSettings {
   storage: StorageSettings;
   http: { bodyLimit: number; allowedOrigins: Set<string>; openapi: boolean };
   signInOnRegister: boolean;
+  preventEnumeration: boolean;
   password: { minLength: number; maxLength: number; common: ReadonlySet<string> };
   hashing: {
     /** The app's own hasher; else argon2id (bcrypt when argon2 cannot load). */
@@ -316,6 +333,7 @@ export interface CommonSettings {
     appName: string;
     templates: Record<TemplateName, Template>;
     locale: (user: PublicUser) => string | undefined;
+    pages: Record<PageName, PageTemplate>;
     links: { verifyEmail?: LinkBuilder; resetPassword?: LinkBuilder; confirmEmailChange?: LinkBuilder };
     linkTtl: { verifyEmail: number; resetPassword: number; confirmEmailChange: number };
     /** Without it, `GET /verify-email` answers JSON. */
@@ -358,7 +376,7 @@ const MOVED: Record<string, string> = {
 
 const OPTION_NAMES: ReadonlySet<string> = new Set([
   "redis", "secret", "appUrl", "mode", "mailer", "storage", "http", "mail", "session", "jwt", "password", "hashing",
-  "rateLimits", "hooks", "signInOnRegister", "requireVerifiedEmail", "mfa", "serializeUser", "now", "logger",
+  "rateLimits", "hooks", "signInOnRegister", "preventEnumeration", "requireVerifiedEmail", "mfa", "serializeUser", "now", "logger",
 ] satisfies (keyof AuthOptions)[]);
 
 /** Methods a password hasher needs: checked at `authRouter()` time, not at the first login. */
@@ -433,6 +451,7 @@ export function resolveOptions(input: AuthOptions): ResolvedOptions {
     storage: resolveStorage(o),
     http: resolveHttp(plainObject(o.http, "http"), appUrl),
     signInOnRegister: bool(o.signInOnRegister, "signInOnRegister", false),
+    preventEnumeration: bool(o.preventEnumeration, "preventEnumeration", false),
     password: resolvePassword(plainObject(o.password, "password")),
     hashing: resolveHashing(plainObject(o.hashing, "hashing")),
     serializeUser: fnOrUndefined(o.serializeUser, "serializeUser must be a function.") as CommonSettings["serializeUser"],
@@ -444,6 +463,9 @@ export function resolveOptions(input: AuthOptions): ResolvedOptions {
     now: (fnOrUndefined(o.now, "now must be a function returning milliseconds.") as (() => number) | undefined) ?? Date.now,
     logger: resolveLogger(o.logger),
   };
+  if (common.preventEnumeration && common.signInOnRegister) {
+    fail("preventEnumeration and signInOnRegister cannot be combined: signing in on register would tell a new address from a taken one. Drop signInOnRegister (the user signs in after verifying) or preventEnumeration.");
+  }
   // Only the active mode's group is resolved (and checked): the other one is not read.
   if (mode === "jwt") return { ...common, mode, jwt: resolveJwt(plainObject(o.jwt, "jwt"), secrets, appUrl) };
   return { ...common, mode, session: resolveSession(plainObject(o.session, "session"), appUrl) };
@@ -578,6 +600,11 @@ function resolveMail(o: AuthOptions, appUrl: URL): Pick<CommonSettings, "mailer"
     if (!(name in DEFAULT_TEMPLATES)) fail(`mail.templates.${name} is not a template; use one of ${Object.keys(DEFAULT_TEMPLATES).join(", ")}.`);
     if (typeof t !== "function") fail(`mail.templates.${name} must be a function returning { subject, text, html }.`);
   }
+  const pages = { ...DEFAULT_PAGES, ...plainObject(mail.pages, "mail.pages") } as Record<PageName, PageTemplate>;
+  for (const [name, t] of Object.entries(pages)) {
+    if (!(name in DEFAULT_PAGES)) fail(`mail.pages.${name} is not a page; use one of ${Object.keys(DEFAULT_PAGES).join(", ")}.`);
+    if (typeof t !== "function") fail(`mail.pages.${name} must be a function returning { title, message, button?, back? }.`);
+  }
   const locale = fnOrUndefined(mail.locale, "mail.locale must be a function (user) => locale.") as CommonSettings["mail"]["locale"] | undefined;
   const links = plainObject(mail.links, "mail.links") as CommonSettings["mail"]["links"];
   for (const [name, l] of Object.entries(links)) {
@@ -597,6 +624,7 @@ function resolveMail(o: AuthOptions, appUrl: URL): Pick<CommonSettings, "mailer"
       appName,
       templates,
       locale: locale ?? (() => undefined),
+      pages,
       links,
       linkTtl: {
         verifyEmail: positiveInt(ttl.verifyEmail, "mail.linkTtl.verifyEmail", 86400),

@@ -69,6 +69,8 @@ export interface RequestContext {
   userAgent: string | undefined;
   /** The request's `X-Request-Id` (when it is a short token), or a random id. */
   requestId: string;
+  /** Sign-in only: the device credential the client presented (device cookie, or `device_token`). */
+  deviceToken?: string;
 }
 
 /** What a signed-in server-side session holds (under `req.session.gh`). Times in ms. */

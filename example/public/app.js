@@ -644,12 +644,23 @@ onSubmit("register-form", async ({ email, password, name }, form) => {
   if (name.trim()) body.name = name.trim();
   const data = await api("POST", "/auth/register", body);
   form.reset();
-  $("login-email").value = data.user.email;
-  const signedIn = Boolean(data.csrfToken || data.access_token); // signInOnRegister
+  // preventEnumeration answers an empty 202, new address or taken: say only what is true for both.
+  const address = data?.user?.email ?? email.trim();
+  $("login-email").value = address;
+  const signedIn = Boolean(data?.csrfToken || data?.access_token); // signInOnRegister
   if (signedIn) setUser(data.user);
-  showMessage("success", `Account created. We sent a link to ${data.user.email} to verify the address; you can sign in now.`, { outbox: true });
+  if (data?.user) showMessage("success", `Account created. We sent a link to ${address} to verify the address; you can sign in now.`, { outbox: true });
+  else showMessage("success", `Check ${address}: we sent it an email with the next step.`, { outbox: true });
   if (!signedIn) $("login-password").focus();
 });
+
+/**
+ * JWT mode: the `device_token` of the last sign-in to an account, kept per account. It is no
+ * credential to the account (it cannot sign in); it tells the server this browser signed in
+ * before, so it keeps its own attempt budget while strangers guess at the account. Session mode
+ * gets the same from an HttpOnly cookie the server sets.
+ */
+const deviceKey = (email) => `gatehouse.device:${email.trim().toLowerCase()}`;
 
 /** The pending second step of a sign-in (POST /login answered mfaRequired), kept in memory only. */
 let mfaToken = null;
@@ -669,7 +680,11 @@ async function signedIn(user) {
 }
 
 onSubmit("login-form", async ({ email, password }, form) => {
-  const data = await api("POST", "/auth/login", { email, password });
+  const body = { email, password };
+  const device = localStorage.getItem(deviceKey(email));
+  if (device) body.device_token = device;
+  const data = await api("POST", "/auth/login", body);
+  if (typeof data.device_token === "string") localStorage.setItem(deviceKey(email), data.device_token);
   form.reset();
   if (data.mfaRequired) {
     showMfaStep(data.mfaToken);

@@ -41,7 +41,9 @@ export class MemoryUserStore implements UserStore {
 
   async findByEmail(email: string): Promise<UserRecord | null> {
     const id = this.idByEmail.get(email);
-    return id === undefined ? null : this.findById(id);
+    // The same two reads for a known and an unknown address, like the Redis store.
+    const user = await this.findById(id ?? "");
+    return id === undefined ? null : user;
   }
 
   async update(id: string, patch: UserPatch): Promise<UserRecord | null> {

@@ -85,6 +85,12 @@ export class RedisUserStore implements UserStore {
       await this.call(this.redis.del(userKey));
       return null;
     }
+    // Read the claim back before the record becomes permanent. This also makes a free address
+    // cost the round trips of a taken one (claim, a check, a write), for preventEnumeration.
+    if ((await this.call(this.redis.get(this.emailKey(record.email)))) !== record.id) {
+      await this.call(this.redis.del(userKey));
+      return null;
+    }
     await this.call(this.redis.persist(userKey));
     return { ...record, attributes: copyAttributes(record.attributes) };
   }
@@ -95,8 +101,10 @@ export class RedisUserStore implements UserStore {
 
   async findByEmail(email: string): Promise<UserRecord | null> {
     const id = await this.call(this.redis.get(this.emailKey(email)));
+    // Two round trips whether or not the address has an account: an unknown address reads a
+    // record nobody has, so the timing of forgot-password (and of anything else) says nothing.
+    const user = await this.findById(id ?? UNKNOWN_ID);
     if (id === null) return null;
-    const user = await this.findById(id);
     // A stale entry (or a change in flight) can point to a user that does not own the email.
     return user !== null && user.email === email ? user : null;
   }
@@ -171,9 +179,9 @@ export class RedisUserStore implements UserStore {
    */
   private async claimEmail(email: string, id: string): Promise<boolean> {
     const key = this.emailKey(email);
-    if (await this.setNx(key, id)) return true;
-    const owner = await this.call(this.redis.get(key));
-    if (owner === id) return true;
+    // One round trip: claimed, or who holds it.
+    const owner = (await this.script(CLAIM, [key], [id])) as string | null;
+    if (owner === null || owner === id) return true;
     if (owner !== null) {
       if (!(await this.isStale(owner, email))) return false;
       await this.compareAndDelete(key, owner);
@@ -226,6 +234,14 @@ export class RedisUserStore implements UserStore {
 }
 
 /** KEYS[1] = a key, ARGV[1] = the value it must hold to be deleted. */
+/** KEYS[1] = email index; ARGV[1] = id. Claims a free entry (nil) or answers its holder. */
+const CLAIM = lua(`
+if redis.call('SET', KEYS[1], ARGV[1], 'NX') then return false end
+return redis.call('GET', KEYS[1])`);
+
+/** An id no user has (ids are 22 base64url characters): the read an unknown address costs. */
+const UNKNOWN_ID = "-unknown-";
+
 const COMPARE_AND_DELETE = lua(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`);

@@ -9,7 +9,8 @@ export type TemplateName =
   | "emailChanged"
   | "mfaEnabled"
   | "mfaDisabled"
-  | "mfaRecoveryCodeUsed";
+  | "mfaRecoveryCodeUsed"
+  | "registerAttempt";
 
 /** When and from where a security change was made, for the notice emails. */
 export interface Activity {
@@ -24,6 +25,8 @@ export interface TemplateContext {
   user: PublicUser;
   /** The link to follow (verify, reset, confirm email change). */
   link?: string;
+  /** `registerAttempt`: where to sign in, and a working password-reset link. */
+  signInLink?: string;
   /** The new address, for the email-change emails. */
   newEmail?: string;
   /** How long the link stays valid, in minutes. */
@@ -78,7 +81,13 @@ function where(a: Activity | undefined): string {
   return ` at ${time} from ${a.ip ?? "an unknown address"}${agent ? ` (browser: ${agent})` : ""}`;
 }
 
-const greeting = (ctx: TemplateContext) => (ctx.user.name ? `Hello ${ctx.user.name},` : "Hello,");
+/**
+ * "Hello <name>," only once the address is verified: the name is text a person typed, and until
+ * they proved the address, a mail to it must not carry their words in the app's voice (sign up
+ * as "Your bank: call 555-0100" with a victim's address, and the app would mail it for you).
+ */
+const greeting = (ctx: TemplateContext) => (ctx.user.name && ctx.user.emailVerified ? `Hello ${ctx.user.name},` : "Hello,");
+
 
 /** The shipped English templates. Replace any of them with the `mail.templates` option. */
 export const DEFAULT_TEMPLATES: Record<TemplateName, Template> = {
@@ -102,12 +111,27 @@ export const DEFAULT_TEMPLATES: Record<TemplateName, Template> = {
     const lines = [greeting(ctx), `The password of your ${ctx.appName} account was just changed, and every other session was signed out.`, `If this was not you, reset your password at once and contact us: ${ctx.appUrl}`];
     return { subject: `Your ${ctx.appName} password was changed`, text: `${lines.join("\n\n")}\n`, html: layout(ctx, lines) };
   },
+  // To an address nobody has proven yet: no name, whatever the account's state.
   confirmEmailChange: (ctx) => {
-    const lines = [greeting(ctx), `Please confirm that you want to use ${ctx.newEmail} for your ${ctx.appName} account.`, `The link is valid for ${duration(ctx.expiresInMinutes)}. If you did not ask for this, ignore this email.`];
+    const lines = ["Hello,", `Please confirm that you want to use ${ctx.newEmail} for your ${ctx.appName} account.`, `The link is valid for ${duration(ctx.expiresInMinutes)}. If you did not ask for this, ignore this email.`];
     return {
       subject: `Confirm your new email address for ${ctx.appName}`,
       text: `${lines[0]}\n\n${lines[1]}\n\n${ctx.link}\n\n${lines[2]}\n`,
       html: layout(ctx, lines, { label: "Confirm my new email", link: ctx.link! }),
+    };
+  },
+  registerAttempt: (ctx) => {
+    const lines = [
+      greeting(ctx),
+      `Someone tried to create a ${ctx.appName} account with this email address. There already is one, so nothing was created.`,
+      `If it was you, sign in here: ${ctx.signInLink}`,
+      `Forgot your password? Choose a new one with this link (valid for ${duration(ctx.expiresInMinutes)}, works once): ${ctx.link}`,
+      "If it was not you, ignore this email: your account has not changed.",
+    ];
+    return {
+      subject: `Someone tried to create a ${ctx.appName} account with your address`,
+      text: `${lines.join("\n\n")}\n`,
+      html: layout(ctx, [lines[0]!, lines[1]!, lines[4]!], { label: "Choose a new password", link: ctx.link! }).replace("<p><a ", `<p><a href="${escapeHtml(ctx.signInLink ?? ctx.appUrl)}">Sign in</a></p>\n<p><a `),
     };
   },
   emailChanged: (ctx) => {

@@ -14,9 +14,12 @@ function codePoints(s: string): number {
 
 /**
  * The problems with a new password, empty when it is acceptable. No composition rules (NIST
- * 800-63B); length in code points; the common-password list compared case-insensitively.
+ * 800-63B); length in code points; the common-password list compared case-insensitively. Every
+ * rule applies to the NFKC form, exactly the string `Passwords` hashes: full-width
+ * "ｐａｓｓｗｏｒｄ１２３" is "password123", and 8 code points of decomposed accents are 4.
  */
-export function checkPassword(password: string, policy: PasswordPolicy, field = "password"): FieldError[] {
+export function checkPassword(typed: string, policy: PasswordPolicy, field = "password"): FieldError[] {
+  const password = typed.normalize("NFKC");
   const length = codePoints(password);
   if (length < policy.minLength) {
     return [{ field, code: "TOO_SHORT", message: `Use at least ${policy.minLength} characters.` }];

@@ -18,10 +18,11 @@ export class PasswordProof {
    * `find` looks the account up once the attempt is counted. Throws `TOO_MANY_REQUESTS` while
    * the account is locked for this client, whatever the password. With `refund: false` a right
    * password leaves the attempt counted, for a caller that still has a step to pass (sign-in
-   * with a second factor) and settles it itself.
+   * with a second factor) and settles it itself. `device` is the client's valid device credential
+   * for this account, if any: its own attempt budget instead of the account's lock.
    */
-  async prove(email: string, password: string, ctx: RequestContext, find: () => Promise<UserRecord | null>, { refund = true } = {}): Promise<UserRecord | null> {
-    await this.deps.limits?.beforePasswordCheck(email, ctx.ip);
+  async prove(email: string, password: string, ctx: RequestContext, find: () => Promise<UserRecord | null>, { refund = true, device }: { refund?: boolean; device?: string } = {}): Promise<UserRecord | null> {
+    await this.deps.limits?.beforePasswordCheck(email, ctx.ip, device);
     const user = await find();
     if (!user) {
       // Unknown email: verify against a dummy hash so the answer takes as long as a wrong password.
@@ -30,7 +31,7 @@ export class PasswordProof {
     }
     const result = await this.deps.passwords.verify(user.passwordHash, password);
     if (!result.ok) return null;
-    if (refund) await this.deps.limits?.passwordCheckSucceeded(email, ctx.ip);
+    if (refund) await this.deps.limits?.passwordCheckSucceeded(email, ctx.ip, device);
     if (!result.upgradedHash) return user;
     // Parameters moved on (or the hash is bcrypt while argon2 is available): store the upgrade.
     return (await this.deps.users.update(user.id, { passwordHash: result.upgradedHash, updatedAt: this.deps.now() })) ?? user;

@@ -30,6 +30,11 @@ export const DEFAULT_LIMITS: Readonly<Record<LimitName, Readonly<LimitRule>>> = 
   // forgot-password stays open, and a completed reset lifts it ({@link RateLimits.passwordReset}).
   // A successful login does not reset it: NIST only lets a success disregard that client's failures.
   loginAccount: { points: 100, duration: HOUR, blockDuration: 0 },
+  // A client that holds a device credential for the account (OWASP device cookies: it signed in
+  // successfully before) is counted by that credential instead of the pair and the account
+  // ceiling: 10 wrong passwords per 15 min lock that credential alone for 15 min. The owner's
+  // browser keeps its own budget however many strangers guess; a stolen credential buys 10.
+  loginDevice: { points: 10, duration: 15 * MINUTE, blockDuration: 15 * MINUTE },
   // Credential stuffing and password spraying from one address across many accounts. Offices and
   // carrier NATs put many people behind one address, hence failures only, a generous count and no
   // block beyond the window.
@@ -126,8 +131,10 @@ export class RateLimits {
    * {@link passwordCheckSucceeded} when the password was right to hand it back. Nothing else is
    * needed on failure.
    */
-  async beforePasswordCheck(email: string, ip: string | undefined): Promise<void> {
+  async beforePasswordCheck(email: string, ip: string | undefined, device?: string): Promise<void> {
     const keys = loginKeys(email, ip);
+    // A valid device credential (see DeviceCredentials): its own budget, not the account's lock.
+    if (device !== undefined) return this.attempt([[this.limits.loginDevice, device], [this.limits.loginIp, keys.client]]);
     await this.attempt([
       [this.limits.loginAccountIp, keys.pair],
       [this.limits.loginAccount, keys.account],
@@ -141,8 +148,12 @@ export class RateLimits {
    * disregard prior failures from that client after a success) and hands back the attempt; the
    * account's own count keeps the other clients' failures.
    */
-  async passwordCheckSucceeded(email: string, ip: string | undefined): Promise<void> {
+  async passwordCheckSucceeded(email: string, ip: string | undefined, device?: string): Promise<void> {
     const keys = loginKeys(email, ip);
+    if (device !== undefined) {
+      await Promise.all([this.limiter.clear(this.limits.loginDevice, device), this.limiter.refund(this.limits.loginIp, keys.client)]);
+      return;
+    }
     await this.limiter.refundAll([
       { limit: this.limits.loginAccountIp, key: keys.pair, clear: true },
       { limit: this.limits.loginAccount, key: keys.account },
@@ -155,8 +166,12 @@ export class RateLimits {
    * attempt back, and keeps this client's earlier failures on the account until the second step
    * passes ({@link passwordCheckSucceeded} then), so wrong codes add to the same lockout.
    */
-  async passwordCheckPassed(email: string, ip: string | undefined): Promise<void> {
+  async passwordCheckPassed(email: string, ip: string | undefined, device?: string): Promise<void> {
     const keys = loginKeys(email, ip);
+    if (device !== undefined) {
+      await Promise.all([this.limiter.refund(this.limits.loginDevice, device), this.limiter.refund(this.limits.loginIp, keys.client)]);
+      return;
+    }
     await Promise.all([
       this.limiter.refund(this.limits.loginAccountIp, keys.pair),
       this.limiter.refund(this.limits.loginAccount, keys.account),

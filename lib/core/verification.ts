@@ -11,6 +11,11 @@ export type EmailVerificationDeps = Pick<CoreDeps, "users" | "emailTokens" | "no
 export class EmailVerification {
   constructor(private readonly deps: EmailVerificationDeps) {}
 
+  /** True when mail goes out (a mailer is configured). */
+  get mailing(): boolean {
+    return this.deps.notifier.enabled;
+  }
+
   /** After registration: issues the first link and mails it, after the answer; a failure is reported. */
   sendInBackground(user: UserRecord, link: (token: string) => string): void {
     if (!this.deps.notifier.enabled) return;
@@ -46,7 +51,8 @@ export class EmailVerification {
     return updated;
   }
 
-  private async send(user: UserRecord, link: (token: string) => string): Promise<void> {
+  /** Issues a link for `user` and mails it to the stored address (registration, resend). */
+  async send(user: UserRecord, link: (token: string) => string): Promise<void> {
     const ttl = this.deps.ttl;
     const token = await this.deps.emailTokens.issue(user, "verify-email", user.email, ttl);
     this.deps.notifier.send("verifyEmail", user.email, { user: this.deps.serialize(user), link: link(token), expiresInMinutes: ttl / 60 });

@@ -6,6 +6,19 @@ import { AuthError } from "../errors.js";
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /**
+ * The POSTs of the emailed links' confirmation pages (paths under the mount point). The emailed
+ * token is itself the proof that the request is intended (a forger would need it), and a plain
+ * HTML form cannot send `X-CSRF-Token`: these need only pass the origin layer.
+ */
+const TOKEN_PROVES_INTENT = new Set(["/verify-email", "/account/confirm-email-change"]);
+
+/** True for a POST of an emailed link's confirmation page, seen from inside the router. */
+export function isEmailedLinkPost(req: Request): boolean {
+  // Express matches paths case-insensitively and with a trailing slash: compare the same way.
+  return req.method === "POST" && TOKEN_PROVES_INTENT.has(req.path.toLowerCase().replace(/\/+$/, ""));
+}
+
+/**
  * CSRF protection for session mode, in two layers:
  * 1. browser requests from another origin are refused on every unsafe endpoint, login included
  *    (`Origin` must be `appUrl`'s or a trusted one; without `Origin`, `Sec-Fetch-Site:
@@ -27,17 +40,28 @@ export class Csrf {
   /** Throws `CSRF_INVALID` when an unsafe request fails either layer. */
   check(req: Request): void {
     if (SAFE_METHODS.has(req.method)) return;
+    this.checkOrigin(req);
+    const stored = req.session ? this.sync.getTokenFromState(req) : undefined;
+    if (typeof stored !== "string") return;
+    const sent = req.headers["x-csrf-token"];
+    if (typeof sent !== "string" || !sameString(sent, stored)) throw new AuthError("CSRF_INVALID");
+  }
+
+  /**
+   * The first layer alone: refuses a browser request from another origin. `opaqueSameOrigin`: a
+   * page served with `Referrer-Policy: no-referrer` (the confirmation pages, whose URL holds the
+   * token) makes the browser send `Origin: null` on its own form post; there the browser's
+   * `Sec-Fetch-Site: same-origin` (which no page can set) vouches for it instead.
+   */
+  checkOrigin(req: Request, opaqueSameOrigin = false): void {
     const origin = req.headers.origin;
+    if (opaqueSameOrigin && origin === "null" && req.headers["sec-fetch-site"] === "same-origin") return;
     if (origin !== undefined) {
       // Exact origin match: "https://app.example.com.evil.test" and "null" are refused.
       if (!this.allowedOrigins.has(origin)) throw new AuthError("CSRF_INVALID");
     } else if (req.headers["sec-fetch-site"] === "cross-site") {
       throw new AuthError("CSRF_INVALID");
     }
-    const stored = req.session ? this.sync.getTokenFromState(req) : undefined;
-    if (typeof stored !== "string") return;
-    const sent = req.headers["x-csrf-token"];
-    if (typeof sent !== "string" || !sameString(sent, stored)) throw new AuthError("CSRF_INVALID");
   }
 }
 

@@ -2,7 +2,7 @@ import bodyParser from "body-parser";
 import type { Request, RequestHandler } from "express";
 import { body, matchedData, validationResult, type ValidationChain } from "express-validator";
 import { AuthError, type ErrorCode, type FieldError } from "../errors.js";
-import { MAX_EMAIL_LENGTH } from "../core/email-address.js";
+import { INVISIBLE, MAX_EMAIL_LENGTH } from "../core/email-address.js";
 import { adoptForm, adoptJson, readByApp } from "./parsed-body.js";
 
 /**
@@ -61,6 +61,12 @@ const m = (code: string, message: string): Message => ({ code, message });
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
+/**
+ * A URL or a bare domain in a display name ("Visit evil.example", "www.x", "https://..."): names
+ * end up in emails and pages, where a link-like name reads as the app speaking.
+ */
+const URL_LIKE = /[a-z][a-z0-9+.-]*:\/\/|\bwww\.|[\p{L}\p{N}-]\.[a-z]{2,63}\b|[\p{L}\p{N}]@[\p{L}\p{N}]/iu;
+
 /** A required single string; arrays, objects, numbers and booleans are refused, not coerced. */
 function requiredString(field: string, start = body(field)): ValidationChain {
   return start
@@ -86,6 +92,11 @@ export function emailField(field = "email", start?: ValidationChain): Validation
     .not()
     .matches(CONTROL)
     .withMessage(m("INVALID_EMAIL", `${field} must be a single email address.`))
+    .bail()
+    // Zero-width, bidi and soft-hyphen characters would make a second account that reads like the first.
+    .not()
+    .matches(INVISIBLE)
+    .withMessage(m("INVALID_CHARACTERS", `${field} must not contain invisible characters (zero-width, bidi controls, soft hyphen).`))
     .bail()
     .isEmail({ allow_display_name: false, allow_ip_domain: false, require_tld: true })
     .withMessage(m("INVALID_EMAIL", `${field} must be a single email address.`));
@@ -136,7 +147,7 @@ function forGrant(grant: (typeof GRANT_TYPES)[number], field: string): Validatio
   return body(field).if((_v: unknown, { req }: { req: unknown }) => grantOf(req as Request) === grant);
 }
 
-/** An optional display name: a string of 1 to 100 characters without control characters, or null. */
+/** An optional display name: 1 to 100 characters without control, bidi or invisible characters and without URLs, or null. */
 function nameField(field = "name"): ValidationChain {
   return body(field)
     .optional({ values: "null" })
@@ -152,7 +163,15 @@ function nameField(field = "name"): ValidationChain {
     .bail()
     .not()
     .matches(CONTROL)
-    .withMessage(m("INVALID_CHARACTERS", `${field} must not contain control characters.`));
+    .withMessage(m("INVALID_CHARACTERS", `${field} must not contain control characters.`))
+    .bail()
+    .not()
+    .matches(INVISIBLE)
+    .withMessage(m("INVALID_CHARACTERS", `${field} must not contain invisible or bidi control characters.`))
+    .bail()
+    .not()
+    .matches(URL_LIKE)
+    .withMessage(m("URL_NOT_ALLOWED", `${field} must not contain a URL, a domain or an email address.`));
 }
 
 /**

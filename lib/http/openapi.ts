@@ -30,7 +30,11 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const SHAPES: Record<Shape, object> = {
   UserAnswer: { type: "object", required: ["user"], properties: { user: ref("User") } },
   SessionLogin: { type: "object", required: ["user", "csrfToken"], properties: { user: ref("User"), csrfToken: { type: "string" } } },
-  JwtLogin: { type: "object", required: ["user", ...Object.keys(pair)], properties: { user: ref("User"), ...pair } },
+  JwtLogin: {
+    type: "object",
+    required: ["user", ...Object.keys(pair)],
+    properties: { user: ref("User"), ...pair, device_token: { type: "string", description: "This client's device credential: send it back in the next login's body." } },
+  },
   TokenPair: { type: "object", required: Object.keys(pair), properties: pair },
   CsrfToken: { type: "object", required: ["csrfToken"], properties: { csrfToken: { type: "string" } } },
   Valid: { type: "object", required: ["valid"], properties: { valid: { type: "boolean", const: true } } },
@@ -147,9 +151,9 @@ export function openApiDocument(routes: readonly RegisteredRoute[], opts: Resolv
       const same = answers.filter((a) => a.status === status);
       const shapes = same.flatMap((a) => (a.shape ? [ref(a.shape)] : []));
       const description = same.map((a) => a.description).filter(Boolean).join(" Or: ");
-      responses[String(status)] = shapes.length
-        ? { description, content: { "application/json": { schema: shapes.length === 1 ? shapes[0] : { oneOf: shapes } } } }
-        : { description };
+      const html = same.some((a) => a.html) ? { "text/html": { schema: { type: "string" } } } : {};
+      const json = shapes.length ? { "application/json": { schema: shapes.length === 1 ? shapes[0] : { oneOf: shapes } } } : {};
+      responses[String(status)] = shapes.length || same.some((a) => a.html) ? { description, content: { ...json, ...html } } : { description };
     }
     const byStatus = new Map<number, ErrorCode[]>();
     // Every code the route's middleware chain and handler can answer (route-table.ts collects them).
@@ -157,7 +161,9 @@ export function openApiDocument(routes: readonly RegisteredRoute[], opts: Resolv
       const status = def.oauth ? oauthStatus(code) : ERROR_CODES[code].status;
       byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
     }
-    const problem = def.oauth ? { "application/json": { schema: ref("OAuthProblem") } } : { "application/problem+json": { schema: ref("Problem") } };
+    // An emailed link answers a browser (its GET, its page's form post) with HTML pages, failures included.
+    const page = def.success.html ? { "text/html": { schema: { type: "string" } } } : {};
+    const problem = def.oauth ? { "application/json": { schema: ref("OAuthProblem") } } : { "application/problem+json": { schema: ref("Problem") }, ...page };
     for (const [status, codes] of [...byStatus].sort(([a], [b]) => a - b)) {
       responses[String(status)] = { description: `\`${codes.join("`, `")}\``, content: problem };
     }

@@ -93,6 +93,8 @@ export function userGuards(
         req.user = user;
         // For view engines: templates see `user` without the route passing it.
         res.locals.user = user;
+        // An answer built for this user must not sit in a shared cache; the route may still set its own.
+        if (!res.getHeader("Cache-Control")) res.setHeader("Cache-Control", "private, no-store");
         next();
       });
     };

@@ -19,6 +19,14 @@ export type Shape =
   | "RecoveryCodes"
   | "OpenApi";
 
+/** A documented answer; `html`: browsers get a page (text/html) instead of the JSON shape. */
+export interface Answer {
+  status: number;
+  description: string;
+  shape?: Shape;
+  html?: boolean;
+}
+
 /**
  * A route as the router registers it and as the OpenAPI document describes it: one definition
  * for both, so the document cannot drift from the code.
@@ -45,9 +53,9 @@ export interface RouteDef {
   oauth?: boolean;
   /** Query parameters (documented; the handler reads them). */
   query?: { name: string; description: string }[];
-  success: { status: number; description: string; shape?: Shape };
+  success: Answer;
   /** Other documented answers: redirects, alternative successes. */
-  alternatives?: { status: number; description: string; shape?: Shape }[];
+  alternatives?: Answer[];
   /**
    * What the handler itself (the core rule behind it) can answer. What the guard, the body parser,
    * validation and the router's own middleware can answer is added from the chain the route gets.

@@ -9,6 +9,8 @@ import { createServices } from "./wiring.js";
 import { errorHandler } from "./problem.js";
 import { GUARD_ERRORS, type RequireUser } from "./require-user.js";
 import { BODY_ERRORS } from "./input.js";
+import { isEmailedLinkPost } from "./csrf.js";
+import { mountPath } from "./links.js";
 import { RouteTable } from "./route-table.js";
 import { protectWith, type Protect } from "./protect.js";
 import { openApiDocument } from "./openapi.js";
@@ -69,7 +71,9 @@ export function authRouter(options: AuthOptions): AuthRouter {
   });
   router.use(services.strategy.load);
   router.use((req, _res, next) => {
-    services.strategy.checkCsrf(req);
+    // The confirmation page's form posts carry the emailed token instead of X-CSRF-Token.
+    if (opts.mode === "session" && isEmailedLinkPost(req)) services.csrf.checkOrigin(req, true);
+    else services.strategy.checkCsrf(req);
     next();
   });
   const strategy = services.strategy;
@@ -120,7 +124,7 @@ export function authRouter(options: AuthOptions): AuthRouter {
       },
       (req, res) => {
         // Built once, from the same definitions the routes were registered with.
-        doc ??= openApiDocument(routes.routes, opts, `${opts.appUrl.href.replace(/\/+$/, "")}${req.baseUrl}`);
+        doc ??= openApiDocument(routes.routes, opts, `${opts.appUrl.href.replace(/\/+$/, "")}${mountPath(req)}`);
         res.json(doc);
       },
     );

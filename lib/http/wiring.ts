@@ -9,6 +9,7 @@ import type { SessionIndex } from "../ports/session-index.js";
 import type { PublicUser, UserRecord } from "../types.js";
 import type { AccessTokens } from "../ports/access-tokens.js";
 import { Account } from "../core/account.js";
+import { DeviceCredentials } from "../core/device-credentials.js";
 import { EmailTokens } from "../core/email-tokens.js";
 import { Events, safely, type HookTable } from "../core/events.js";
 import { failClosed } from "../core/fail-closed.js";
@@ -44,6 +45,7 @@ import { RedisTokenStore } from "../adapters/redis-token-store.js";
 import { RedisUserStore } from "../adapters/redis-user-store.js";
 import { Csrf } from "./csrf.js";
 import { formOrJsonBody, jsonBody } from "./input.js";
+import type { PageOptions } from "./pages.js";
 import { userGuards, type RequireUser } from "./require-user.js";
 import { SessionStrategy } from "./strategies/session.js";
 import { JwtStrategy } from "./strategies/jwt.js";
@@ -58,6 +60,8 @@ export interface Services {
   users: UserStore;
   passwords: Passwords;
   signIn: SignIn;
+  /** Device credentials (the device cookie's name per account). */
+  devices: DeviceCredentials;
   sessions: Sessions;
   account: Account;
   verification: EmailVerification;
@@ -72,6 +76,8 @@ export interface Services {
   accessTokens: AccessTokens | undefined;
   csrf: Csrf;
   serialize: (user: UserRecord) => PublicUser;
+  /** The texts and settings of the pages the emailed links answer browsers with. */
+  pages: PageOptions;
   /** The JSON body parser, for routes that take a body. */
   body: RequestHandler;
   /** JSON or form bodies (`POST /token`). */
@@ -215,12 +221,14 @@ export function createServices(opts: ResolvedOptions, steps: readonly SignInStep
     maxAttempts: opts.mfa.maxAttempts,
   });
   const account = new Account({ users, emailTokens, passwords, proof, policy, notifier, revoker: strategy, events, serialize, now, changeEmailTtl: ttl.confirmEmailChange, limits, secondFactor: mfa });
-  const signIn: SignIn = new SignIn({ users, passwords, proof, policy, verification, events, serialize, now, limits, steps: [mfa, ...steps] });
+  const devices = new DeviceCredentials(opts.secrets, now);
+  const signIn: SignIn = new SignIn({ users, passwords, proof, policy, verification, recovery, devices, preventEnumeration: opts.preventEnumeration, events, serialize, now, limits, report, steps: [mfa, ...steps] });
   return {
     opts,
     users,
     passwords,
     signIn,
+    devices,
     sessions,
     account,
     verification,
@@ -231,6 +239,7 @@ export function createServices(opts: ResolvedOptions, steps: readonly SignInStep
     accessTokens,
     csrf,
     serialize,
+    pages: { templates: opts.mail.pages, appName: opts.mail.appName, appUrl: opts.appUrl },
     body: jsonBody(opts.http.bodyLimit),
     formOrJsonBody: formOrJsonBody(opts.http.bodyLimit),
     requireUser,

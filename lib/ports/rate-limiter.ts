@@ -4,6 +4,7 @@
  * - `loginAccountIp`: password checks of one account from one client (email + IP);
  * - `loginAccount`: password checks of one account from anywhere (email);
  * - `loginIp`: password checks from one client, across accounts (IP);
+ * - `loginDevice`: password checks by a client with a device credential for the account (the credential);
  * - `forgotPasswordEmail`, `forgotPasswordIp`: password-reset mails asked for, per email and per IP;
  * - `verifyEmailUser`, `verifyEmailIp`: verification mails asked for, per user and per IP;
  * - `changeEmailUser`, `changeEmailIp`: email changes asked for, per user and per IP;
@@ -14,6 +15,7 @@ export type LimitName =
   | "loginAccountIp"
   | "loginAccount"
   | "loginIp"
+  | "loginDevice"
   | "forgotPasswordEmail"
   | "forgotPasswordIp"
   | "verifyEmailUser"

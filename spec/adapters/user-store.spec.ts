@@ -102,9 +102,9 @@ describe("RedisUserStore", () => {
       const prefix = redis.prefix();
       const store = new RedisUserStore(client, { keyPrefix: prefix });
       const ttls: number[] = [];
-      // Look at the record between the write and the claim: hold the claim's SET.
-      const original = client.set.bind(client);
-      (client as unknown as { set: unknown }).set = async (...args: unknown[]) => {
+      // Look at the record between the write and the claim: hold the claim (a script: SET NX, else GET).
+      const original = client.evalsha.bind(client);
+      (client as unknown as { evalsha: unknown }).evalsha = async (...args: unknown[]) => {
         const keys = await allKeys(client, `${prefix}{u:*}:user`);
         for (const k of keys) ttls.push(await client.pttl(k));
         return (original as (...a: unknown[]) => Promise<unknown>)(...args);
@@ -112,7 +112,7 @@ describe("RedisUserStore", () => {
       try {
         await store.create(newUser());
       } finally {
-        (client as unknown as { set: unknown }).set = original;
+        (client as unknown as { evalsha: unknown }).evalsha = original;
       }
       expect(ttls).to.have.length(1);
       expect(ttls[0]).to.be.greaterThan(0).and.at.most(30_000);
@@ -325,3 +325,46 @@ async function expectConsistent(client: RedisClient, prefix: string): Promise<vo
     expect(key, `${key} points to a user with another email`).to.equal(`${prefix}{e:${sha256(owned!)}}:email`);
   }
 }
+
+/**
+ * Store reads of a lookup by email, known vs unknown address: forgot-password (and login) must not
+ * say by their timing whether an account exists. One spec per store the library ships.
+ */
+describe("reads of findByEmail: the same for a known and an unknown address", () => {
+  it("MemoryUserStore: the same record reads", async () => {
+    const store = new MemoryUserStore();
+    const known = newUser();
+    await store.create(known);
+    let reads = 0;
+    const findById = store.findById.bind(store);
+    store.findById = (id: string) => {
+      reads++;
+      return findById(id);
+    };
+    expect(await store.findByEmail(known.email)).to.not.equal(null);
+    const forKnown = reads;
+    reads = 0;
+    expect(await store.findByEmail(email())).to.equal(null);
+    expect(reads).to.equal(forKnown);
+  });
+
+  it("RedisUserStore: the same Redis commands", async () => {
+    const redis = await testRedis();
+    const client = redis.client();
+    const store = new RedisUserStore(client, { keyPrefix: redis.prefix() });
+    const known = newUser();
+    await store.create(known);
+    const commands: string[] = [];
+    const send = client.sendCommand.bind(client);
+    (client as unknown as { sendCommand: unknown }).sendCommand = (cmd: { name: string }) => {
+      commands.push(cmd.name);
+      return send(cmd as Parameters<typeof send>[0]);
+    };
+    expect(await store.findByEmail(known.email)).to.not.equal(null);
+    const forKnown = commands.splice(0);
+    expect(await store.findByEmail(email())).to.equal(null);
+    expect(commands).to.deep.equal(forKnown);
+    expect(forKnown).to.deep.equal(["get", "hgetall"]);
+    await redis.cleanup();
+  });
+});

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { Events, safely } from "../../lib/core/events.js";
 import type { UserRecord } from "../../lib/types.js";
-import { buildCore, CTX, link, PASSWORD } from "../helpers/core.js";
+import { registerLinks, buildCore, CTX, PASSWORD } from "../helpers/core.js";
 
 /** Lets every callback already queued run (a rejection's handler included); no timer involved. */
 const drain = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -69,9 +69,9 @@ describe("Events", () => {
         onLoginFailed: () => Promise.reject(new Error("failed hook")),
       },
     });
-    const { user: registered } = await c.signIn.register({ email: "ada@example.com", password: PASSWORD, name: null }, CTX, link);
+    const { user: registered } = await c.signIn.register({ email: "ada@example.com", password: PASSWORD, name: null }, CTX, registerLinks);
     const result = await c.signIn.login("ada@example.com", PASSWORD, CTX, async (u: UserRecord) => u.id);
-    expect(result.status === "signed-in" && result.session).to.equal(registered.id);
+    expect(result.status === "signed-in" && result.session).to.equal(registered!.id);
     let code: string | undefined;
     try {
       await c.signIn.login("ada@example.com", "wrong password here", CTX, async () => "no");

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { Argon2Hasher } from "../../lib/adapters/argon2-hasher.js";
 import type { SignInStep } from "../../lib/core/sign-in.js";
 import type { UserRecord } from "../../lib/types.js";
-import { buildCore, CTX, link, PASSWORD, rejection, tokenIn, type Core } from "../helpers/core.js";
+import { registerLinks, buildCore, CTX, PASSWORD, rejection, tokenIn, type Core } from "../helpers/core.js";
 
 const EMAIL = "ada@example.com";
 
@@ -25,7 +25,8 @@ describe("SignIn", () => {
   describe("register", () => {
     it("stores the normalized email, unverified, reports it and mails a verification link to the stored address", async () => {
       const { started, start } = starter();
-      const { user, session } = await c.signIn.register({ email: "  Ada@Example.COM ", password: PASSWORD, name: "Ada" }, CTX, link, start);
+      const { user: created, session } = await c.signIn.register({ email: "  Ada@Example.COM ", password: PASSWORD, name: "Ada" }, CTX, registerLinks, start);
+      const user = created!;
       expect(user.email).to.equal(EMAIL);
       expect(user.emailVerified).to.equal(false);
       expect(session).to.deep.equal({ session: `s-${user.id}` });
@@ -37,15 +38,15 @@ describe("SignIn", () => {
     });
 
     it("does not sign in without `start`", async () => {
-      const { session } = await c.signIn.register({ email: EMAIL, password: PASSWORD, name: null }, CTX, link);
+      const { session } = await c.signIn.register({ email: EMAIL, password: PASSWORD, name: null }, CTX, registerLinks);
       expect(session).to.equal(undefined);
     });
 
     it("refuses a taken address (EMAIL_ALREADY_REGISTERED) and a weak password (VALIDATION_FAILED) before hashing it", async () => {
       await c.createUser(EMAIL);
-      expect((await rejection(c.signIn.register({ email: "ADA@example.com", password: PASSWORD, name: null }, CTX, link))).code).to.equal("EMAIL_ALREADY_REGISTERED");
+      expect((await rejection(c.signIn.register({ email: "ADA@example.com", password: PASSWORD, name: null }, CTX, registerLinks))).code).to.equal("EMAIL_ALREADY_REGISTERED");
       const hashes = c.hasher.hashes;
-      const weak = await rejection(c.signIn.register({ email: "new@example.com", password: "short", name: null }, CTX, link));
+      const weak = await rejection(c.signIn.register({ email: "new@example.com", password: "short", name: null }, CTX, registerLinks));
       expect(weak.code).to.equal("VALIDATION_FAILED");
       expect(weak.errors?.map((e) => e.code)).to.deep.equal(["TOO_SHORT"]);
       expect(c.hasher.hashes).to.equal(hashes);

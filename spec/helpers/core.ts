@@ -1,4 +1,5 @@
 import { PasswordProof } from "../../lib/core/password-proof.js";
+import { DeviceCredentials } from "../../lib/core/device-credentials.js";
 import { Argon2Hasher } from "../../lib/adapters/argon2-hasher.js";
 import { MemoryRateLimiter } from "../../lib/adapters/memory-rate-limiter.js";
 import { MemoryRefreshStore } from "../../lib/adapters/memory-refresh-store.js";
@@ -141,6 +142,8 @@ export const CTX: RequestContext = { ip: "203.0.113.7", userAgent: "spec", reque
 export const OTHER_CTX: RequestContext = { ip: "198.51.100.9", userAgent: "other", requestId: "req-2" };
 export const POLICY: PasswordPolicy = { minLength: 8, maxLength: 64, common: COMMON_PASSWORDS };
 export const link = (token: string) => `http://app.test/auth/link?token=${token}`;
+/** The links a registration's mail may carry, all pointing at `link`. */
+export const registerLinks = { verifyEmail: link, resetPassword: link, signIn: "http://app.test/" };
 
 /** One fired event: the hook name and what it received. */
 export type FiredEvent = { name: keyof AuthEvents; event: Record<string, unknown> };
@@ -194,7 +197,8 @@ export function buildCore(o: CoreOptions = {}) {
   const verification = new EmailVerification({ users, emailTokens, notifier, events, serialize, now, ttl: 24 * 3600, limits, report });
   const recovery = new Recovery({ users, emailTokens, passwords, policy: POLICY, notifier, revoker, events, serialize, now, ttl: 3600, report, limits });
   const account = new Account({ users, emailTokens, passwords, proof, policy: POLICY, notifier, revoker, events, serialize, now, changeEmailTtl: 3600, limits });
-  const signIn = new SignIn({ users, passwords, proof, policy: POLICY, verification, events, serialize, now, limits, steps: o.steps ?? [] });
+  const devices = new DeviceCredentials(["core-spec-secret-that-is-long-enough-0123"], now);
+  const signIn = new SignIn({ users, passwords, proof, policy: POLICY, verification, recovery, devices, preventEnumeration: false, events, serialize, now, limits, report, steps: o.steps ?? [] });
   const sessions = new Sessions({ users, events, serialize, now, timeouts: o.timeouts ?? { idleTimeout: 1800, absoluteTimeout: 86400, touchAfter: 60 } });
   const refreshTokens = new RefreshTokens({ store: refreshStore, users, events, serialize, now, ttl: 30 * 86400, grace: 10 });
 

@@ -208,3 +208,14 @@ export async function expectUnavailable(name: string, call: () => Promise<unknow
   expect(isAuthError(error, "SERVICE_UNAVAILABLE"), `${name} rejected with ${String(error)}`).to.equal(true);
   expect(elapsed, `${name} took ${elapsed} ms`).to.be.below(2000);
 }
+
+/** Counts every command the client sends: the store round trips of the app that owns it. */
+export function countCommands(redis: Redis): { count: () => number; commands: string[] } {
+  const commands: string[] = [];
+  const original = redis.sendCommand.bind(redis);
+  (redis as unknown as { sendCommand: typeof redis.sendCommand }).sendCommand = ((cmd: { name: string }) => {
+    commands.push(cmd.name);
+    return original(cmd as Parameters<typeof original>[0]);
+  }) as typeof redis.sendCommand;
+  return { count: () => commands.length, commands };
+}

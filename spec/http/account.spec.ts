@@ -21,7 +21,8 @@ for (const mode of MODES) {
      * Follows a mail link. Session mode: in the signed-in browser (its cookie rides along). JWT
      * mode: a browser holds no bearer token, so on a bare request.
      */
-    const open = (t: TestApp, c: Client, url: URL) => (mode === "session" ? c.get(path(url)) : request(t.app).get(path(url)));
+    /** An API client asks for JSON only; browsers and mail scanners get the confirmation page. */
+    const open = (t: TestApp, c: Client, url: URL) => (mode === "session" ? c.get(path(url)) : request(t.app).get(path(url)).set("Accept", "application/json")).set("Accept", "application/json");
 
     /** Registers (waiting for the verification email) and signs in. */
     async function signedUp(t: TestApp, email: string) {
@@ -120,7 +121,7 @@ for (const mode of MODES) {
         expect((await request(t.app).post("/auth/login").send({ email: a.email, password: PASSWORD })).status).to.equal(401);
         // the old address is free again
         expect((await request(t.app).post("/auth/register").send({ email: a.email, password: PASSWORD })).status).to.equal(201);
-        expect((await request(t.app).get(path(link))).body.code, "single use").to.equal("INVALID_TOKEN");
+        expect((await request(t.app).get(path(link)).set("Accept", "application/json")).body.code, "single use").to.equal("INVALID_TOKEN");
       });
 
       it("answers the same for a taken address (no enumeration) and sends it no link", async () => {
@@ -158,7 +159,7 @@ for (const mode of MODES) {
         const since2 = smtp.inbox.length;
         await b.c.post("/auth/account/change-email").send({ newEmail: at("prize"), password: PASSWORD });
         const linkB = linkIn(await smtp.waitFor(at("prize"), { since: since2 }));
-        const [ra, rb] = await Promise.all([request(t.app).get(path(linkA)), request(t.app).get(path(linkB))]);
+        const [ra, rb] = await Promise.all([request(t.app).get(path(linkA)).set("Accept", "application/json"), request(t.app).get(path(linkB)).set("Accept", "application/json")]);
         expect([ra.status, rb.status].sort()).to.deep.equal([200, 400]);
         expect([ra, rb].find((r) => r.status === 400)!.body.code).to.equal("EMAIL_ALREADY_REGISTERED");
         const owner = await t.auth.users.findByEmail(at("prize"));
@@ -178,7 +179,7 @@ for (const mode of MODES) {
         since = smtp.inbox.length;
         await a.c.post("/auth/account/change-email").send({ newEmail: at("second"), password: PASSWORD });
         const second = linkIn(await smtp.waitFor(at("second"), { since }));
-        expect((await request(t.app).get(path(first))).body.code).to.equal("INVALID_TOKEN");
+        expect((await request(t.app).get(path(first)).set("Accept", "application/json")).body.code).to.equal("INVALID_TOKEN");
         await a.c.post("/auth/account/change-password").send({ currentPassword: PASSWORD, newPassword: NEW_PASSWORD });
         expect((await request(t.app).post("/auth/account/confirm-email-change").send({ token: second.searchParams.get("token") })).body.code).to.equal("INVALID_TOKEN");
       });

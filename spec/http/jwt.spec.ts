@@ -18,7 +18,7 @@ describe("JWT mode", () => {
     const { email } = await register(t.app);
     const res = await request(t.app).post("/auth/login").send({ email, password: PASSWORD });
     expect(res.status).to.equal(200);
-    expect(res.body).to.have.keys(["user", "access_token", "refresh_token", "token_type", "expires_in"]);
+    expect(res.body).to.have.keys(["user", "access_token", "refresh_token", "token_type", "expires_in", "device_token"]);
     expect(res.body.token_type).to.equal("bearer");
     expect(res.body.expires_in).to.equal(900);
     expect(res.headers["set-cookie"]).to.equal(undefined);

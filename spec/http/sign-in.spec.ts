@@ -138,7 +138,7 @@ for (const mode of MODES) {
           expect(res.body.csrfToken).to.be.a("string").with.length.greaterThan(20);
           expect(sessionCookie(res)).to.be.a("string");
         } else {
-          expect(res.body).to.have.keys(["user", "access_token", "refresh_token", "token_type", "expires_in"]);
+          expect(res.body).to.have.keys(["user", "access_token", "refresh_token", "token_type", "expires_in", "device_token"]);
           expect(res.body.token_type).to.equal("bearer");
           expect(res.body.expires_in).to.be.a("number").greaterThan(0);
           expect(res.headers["set-cookie"]).to.equal(undefined);

@@ -20,7 +20,8 @@ for (const mode of MODES) {
      * Follows a mail link. Session mode: in the signed-in browser (its cookie rides along). JWT
      * mode: a browser holds no bearer token, so on a bare request.
      */
-    const open = (t: TestApp, c: Client, url: URL) => (mode === "session" ? c.get(path(url)) : request(t.app).get(path(url)));
+    /** An API client asks for JSON only; browsers and mail scanners get the confirmation page. */
+    const open = (t: TestApp, c: Client, url: URL) => (mode === "session" ? c.get(path(url)) : request(t.app).get(path(url)).set("Accept", "application/json")).set("Accept", "application/json");
 
     it("sends a link on registration to the stored address; following it (GET) verifies the email", async () => {
       const t = await app();
@@ -33,7 +34,7 @@ for (const mode of MODES) {
       expect(link.pathname).to.equal("/auth/verify-email");
       const token = link.searchParams.get("token")!;
       expect(token.split(".")[1]).to.have.length(43); // 256 random bits, base64url
-      const verified = await request(t.app).get(path(link));
+      const verified = await request(t.app).get(path(link)).set("Accept", "application/json");
       expect(verified.status).to.equal(200);
       expect(verified.headers["referrer-policy"]).to.equal("no-referrer");
       expect(verified.body.user.emailVerified).to.equal(true);
@@ -89,7 +90,7 @@ for (const mode of MODES) {
       }
       expect((await request(t.app).post("/auth/verify-email").send({ token: forged })).body.code).to.equal("INVALID_TOKEN");
       expect((await request(t.app).post("/auth/verify-email").send({ token: [forged] })).status).to.equal(422);
-      const polluted = await request(t.app).get(`/auth/verify-email?token=${forged}&token=${forged}`);
+      const polluted = await request(t.app).get(`/auth/verify-email?token=${forged}&token=${forged}`).set("Accept", "application/json");
       expect(polluted.status).to.equal(400);
       expect(polluted.body.code).to.equal("INVALID_TOKEN");
     });
@@ -104,7 +105,7 @@ for (const mode of MODES) {
       expect((await c.post("/auth/request-verify-email")).status).to.equal(202);
       const secondLink = linkIn(await smtp.waitFor(email, { since }));
       expect(secondLink.href).to.not.equal(firstLink.href);
-      expect((await request(t.app).get(path(firstLink))).body.code).to.equal("INVALID_TOKEN");
+      expect((await request(t.app).get(path(firstLink)).set("Accept", "application/json")).body.code).to.equal("INVALID_TOKEN");
       expect((await c.get("/auth/me")).body.user.emailVerified).to.equal(false);
       // Session: opened in the signed-in browser, the session's user is verified at once.
       // JWT: opened anywhere, every family's copy of the user is updated: the next /me shows it.
@@ -116,15 +117,18 @@ for (const mode of MODES) {
       expect((await request(t.app).post("/auth/request-verify-email")).status).to.equal(401);
     });
 
-    it("redirects the GET to a configured page with the outcome, never the token", async () => {
+    it("with a configured page, the confirmation form redirects there with the outcome, never the token; the GET changes nothing", async () => {
       const t = await app({ mail: { verifiedRedirect: "/welcome" } });
       const { email } = await register(t.app, at("redirect"));
       const link = linkIn(await smtp.waitFor(email));
-      const ok = await request(t.app).get(path(link));
+      const page = await request(t.app).get(path(link));
+      expect(page.status).to.equal(200);
+      expect(page.headers["referrer-policy"]).to.equal("no-referrer");
+      const form = () => request(t.app).post("/auth/verify-email").type("form").send({ token: link.searchParams.get("token") });
+      const ok = await form();
       expect(ok.status).to.equal(303);
       expect(ok.headers.location).to.equal(`${APP_URL}/welcome?status=verified`);
-      expect(ok.headers["referrer-policy"]).to.equal("no-referrer");
-      const bad = await request(t.app).get(path(link));
+      const bad = await form();
       expect(bad.status).to.equal(303);
       expect(bad.headers.location).to.equal(`${APP_URL}/welcome?status=invalid`);
     });

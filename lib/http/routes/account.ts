@@ -1,7 +1,7 @@
-import { AuthError } from "../../errors.js";
-import type { RouteHandler, RouteTable } from "../route-table.js";
+import type { RouteTable } from "../route-table.js";
 import type { Services } from "../wiring.js";
 import { fields } from "../input.js";
+import { emailedLinkRoutes } from "../link-routes.js";
 import { linksFor } from "../links.js";
 import { requestContext } from "../request-context.js";
 
@@ -10,7 +10,7 @@ import { requestContext } from "../request-context.js";
  * /account/confirm-email-change, DELETE /account. The rules live in core/account.ts.
  */
 export function accountRoutes(routes: RouteTable, services: Services): void {
-  const { account, strategy, serialize, opts } = services;
+  const { account, strategy, serialize, opts, pages } = services;
   const jwt = opts.mode === "jwt";
 
   routes.route(
@@ -60,43 +60,18 @@ export function accountRoutes(routes: RouteTable, services: Services): void {
     },
   );
 
-  const confirm: (token: string) => RouteHandler = (token) => async (req, res) => {
-    const user = await account.confirmEmailChange(token, requestContext(req), (changed) => strategy.updateUser(req, changed));
-    res.json({ user: serialize(user) });
-  };
-  const confirmErrors = ["INVALID_TOKEN", "EMAIL_ALREADY_REGISTERED", "TOO_MANY_REQUESTS"] as const;
-
-  routes.route(
-    {
-      method: "get",
-      path: "/account/confirm-email-change",
-      summary: "Confirm an email change (the emailed link)",
-      description: "Answers with `Referrer-Policy: no-referrer`.",
-      query: [{ name: "token", description: "The token from the email (exactly one)." }],
-      success: { status: 200, description: "The user with the new, verified email.", shape: "UserAnswer" },
-      errors: [...confirmErrors],
-    },
-    async function confirmEmailChangeLink(req, res, input) {
-      res.setHeader("Referrer-Policy", "no-referrer");
-      const token = req.query.token;
-      if (typeof token !== "string" || token.length > 256) throw new AuthError("INVALID_TOKEN");
-      await confirm(token)(req, res, input);
-    },
-  );
-
-  routes.route(
-    {
-      method: "post",
-      path: "/account/confirm-email-change",
-      summary: "Confirm an email change",
-      body: [fields.token()],
-      success: { status: 200, description: "The user with the new, verified email.", shape: "UserAnswer" },
-      errors: [...confirmErrors, "VALIDATION_FAILED"],
-    },
-    async function confirmEmailChange(req, res, input) {
-      await confirm(input.token as string)(req, res, input);
-    },
-  );
+  emailedLinkRoutes(routes, {
+    path: "/account/confirm-email-change",
+    summary: "Confirm an email change",
+    effect: "Consumes the token and moves the account to the new address, verified",
+    confirmPage: "confirmEmailChange",
+    donePage: "emailChangeConfirmed",
+    redirect: undefined,
+    errors: ["INVALID_TOKEN", "EMAIL_ALREADY_REGISTERED", "TOO_MANY_REQUESTS"],
+    redeem: (token, req) => account.confirmEmailChange(token, requestContext(req), (changed) => strategy.updateUser(req, changed)),
+    serialize,
+    pages,
+  });
 
   routes.route(
     {

@@ -6,29 +6,37 @@ import { requestContext } from "../request-context.js";
 
 /** POST /register, /login, /token (JWT mode). The rules live in core/sign-in.ts. */
 export function signInRoutes(routes: RouteTable, services: Services): void {
-  const { signIn, strategy, serialize, opts } = services;
+  const { signIn, devices, strategy, serialize, opts } = services;
   const jwt = opts.mode === "jwt";
   const signInShape = jwt ? "JwtLogin" : "SessionLogin";
 
   const register: RouteHandler = async (req, res, input) => {
     const start = opts.signInOnRegister ? (user: Parameters<typeof strategy.signIn>[1], grant?: Parameters<typeof strategy.signIn>[2]) => strategy.signIn(req, user, grant) : undefined;
+    const links = linksFor(req, opts);
     const { user, session } = await signIn.register(
       { email: input.email as string, password: input.password as string, name: (input.name as string | undefined) ?? null },
       requestContext(req),
-      linksFor(req, opts).verifyEmail,
+      { verifyEmail: links.verifyEmail, resetPassword: links.resetPassword, signIn: opts.appUrl.href },
       start,
     );
+    // preventEnumeration: the same empty 202 for a new and a taken address.
+    if (!user) return void res.status(202).end();
     res.status(201).json({ user: serialize(user), ...session });
   };
+  const hidden = opts.preventEnumeration;
   routes.route(
     {
       method: "post",
       path: "/register",
       summary: "Create an account",
-      description: "Sends the verification email when a mailer is set. Does not sign in unless `signInOnRegister`.",
+      description: hidden
+        ? "`preventEnumeration` is on: the same empty 202 for a new and a taken address, after the same work. A new address gets the verification email; a taken one a notice with a sign-in and a reset link."
+        : "Sends the verification email when a mailer is set. Does not sign in unless `signInOnRegister`.",
       body: [fields.email(), fields.newPassword("password", opts.password), fields.name()],
-      success: { status: 201, description: "The new user (plus the sign-in fields with `signInOnRegister`).", shape: opts.signInOnRegister ? signInShape : "UserAnswer" },
-      errors: ["EMAIL_ALREADY_REGISTERED", "VALIDATION_FAILED", "TOO_MANY_REQUESTS"],
+      success: hidden
+        ? { status: 202, description: "Accepted; check the inbox." }
+        : { status: 201, description: "The new user (plus the sign-in fields with `signInOnRegister`).", shape: opts.signInOnRegister ? signInShape : "UserAnswer" },
+      errors: hidden ? ["VALIDATION_FAILED", "TOO_MANY_REQUESTS"] : ["EMAIL_ALREADY_REGISTERED", "VALIDATION_FAILED", "TOO_MANY_REQUESTS"],
     },
     register,
   );
@@ -37,17 +45,35 @@ export function signInRoutes(routes: RouteTable, services: Services): void {
   const login =
     (emailField: "email" | "username", withUser: boolean): RouteHandler =>
     async (req, res, input) => {
-      const result = await signIn.login(input[emailField] as string, input.password as string, requestContext(req), (user, grant) => strategy.signIn(req, user, grant));
+      const email = input[emailField] as string;
+      const ctx = { ...requestContext(req), deviceToken: presentedDevice(req, input, email) };
+      const result = await signIn.login(email, input.password as string, ctx, (user, grant) => strategy.signIn(req, user, grant));
       if (result.status === "pending") return void res.json(result.challenge);
-      res.json(withUser ? { user: serialize(result.user), ...result.session } : result.session);
+      if (!withUser) return void res.json(result.session);
+      // A successful sign-in makes this client trusted for the account (OWASP device cookies).
+      const device = signIn.trustDevice(result.user);
+      if (jwt) return void res.json({ user: serialize(result.user), ...result.session, device_token: device });
+      res.cookie(devices.cookieName(result.user.email, cookieSecure), device, { httpOnly: true, secure: cookieSecure, sameSite: "lax", path: "/", maxAge: devices.ttl * 1000 });
+      res.json({ user: serialize(result.user), ...result.session });
     };
+
+  const cookieSecure = opts.mode === "session" && opts.session.secure;
+  /** The device credential a client presents: its cookie for this account (session), or `device_token` (jwt). */
+  const presentedDevice = (req: Parameters<RouteHandler>[0], input: Record<string, unknown>, email: string): string | undefined => {
+    if (jwt) return typeof input.device_token === "string" ? input.device_token : undefined;
+    return readCookie(req.headers.cookie, devices.cookieName(email, cookieSecure));
+  };
   routes.route(
     {
       method: "post",
       path: "/login",
       summary: "Sign in",
-      description: `${jwt ? "Answers the user and a token pair." : "Answers the user and the CSRF token, and sets a new session cookie."} When the user has a second factor on, a right password answers \`{mfaRequired, mfaToken, methods}\` instead and signs nothing in: finish with POST /mfa/verify.`,
-      body: [fields.email(), fields.password()],
+      description: `${
+        jwt
+          ? "Answers the user, a token pair and a `device_token`: send it back in the next login's body, and this client keeps its own attempt budget when others guess at the account (lockout)."
+          : "Answers the user and the CSRF token, sets a new session cookie and a device cookie (this browser keeps its own attempt budget when others guess at the account)."
+      } When the user has a second factor on, a right password answers \`{mfaRequired, mfaToken, methods}\` instead and signs nothing in: finish with POST /mfa/verify.`,
+      body: jwt ? [fields.email(), fields.password(), fields.optionalToken("device_token", "The `device_token` of an earlier sign-in to this account.")] : [fields.email(), fields.password()],
       success: { status: 200, description: "Signed in.", shape: signInShape },
       alternatives: [{ status: 200, description: "A second factor is due (nothing signed in yet).", shape: "MfaChallenge" }],
       errors: ["INVALID_CREDENTIALS", "VALIDATION_FAILED", "TOO_MANY_REQUESTS"],
@@ -91,4 +117,14 @@ export function signInRoutes(routes: RouteTable, services: Services): void {
       },
     );
   }
+}
+
+/** One cookie's value from a `Cookie` header, or undefined. */
+function readCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
 }

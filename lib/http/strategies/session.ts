@@ -65,6 +65,7 @@ export class SessionStrategy implements Strategy {
     const marked = req as Marked;
     if (marked[LOADED]) return next();
     marked[LOADED] = true;
+    if (this.deps.settings.secure && !req.secure && !this.warnedInsecure) this.warnInsecure(req);
     this.expressSession(req, res, (err?: unknown) => {
       if (err) return next(err);
       // express-session continues *without* a session when its store reports a disconnect:
@@ -73,6 +74,23 @@ export class SessionStrategy implements Strategy {
       this.validate(req).then(() => next(), next);
     });
   };
+
+  private warnedInsecure = false;
+
+  /**
+   * Cookies are `Secure` (an https `appUrl`) but this request reached Express over http: express-session
+   * then sets no cookie at all, and a login answers 200 without signing anyone in. Behind a
+   * TLS-terminating proxy that is a missing `trust proxy`; said once, clearly.
+   */
+  private warnInsecure(req: Request): void {
+    this.warnedInsecure = true;
+    const proto = req.get("x-forwarded-proto");
+    this.deps.logger.warn(
+      proto
+        ? `gatehouse: appUrl is https and session cookies are Secure, but this request reached Express over http (X-Forwarded-Proto: ${proto}) and Express does not trust the proxy, so no session cookie will be set and sign-ins will not stick. Set app.set("trust proxy", 1) (the number of proxies in front of the app) before mounting the router.`
+        : 'gatehouse: appUrl is https and session cookies are Secure, but this request reached Express over plain http, so no session cookie will be set and sign-ins will not stick. Serve the app over https, or behind a TLS-terminating proxy with app.set("trust proxy", 1); for local http development use an http appUrl (or session.secure: false).',
+    );
+  }
 
   /** The signed-in user of this request, or null. */
   current(req: Request): PublicUser | null {
