@@ -14,7 +14,8 @@ export async function run(baseUrl: string, email: string, password: string): Pro
   if (!login.data) throw new Error(`login: ${login.response.status}`);
   // The document says a login may stop at a second factor instead; this user has none.
   if ("mfaRequired" in login.data) throw new Error("login: a second factor was asked for");
-  const cookie = (login.response.headers.get("set-cookie") ?? "").split(";")[0]!;
+  // The session cookie (the login also sets this browser's device cookie).
+  const cookie = (login.response.headers.getSetCookie().find((c) => c.startsWith("gh.sid=")) ?? "").split(";")[0]!;
   const signedIn = { Cookie: cookie, "X-CSRF-Token": login.data.csrfToken };
   const me = await client.GET("/me", { headers: { Cookie: cookie } });
   if (!me.data) throw new Error(`me: ${me.response.status}`);
