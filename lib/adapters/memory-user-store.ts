@@ -1,7 +1,6 @@
-import { randomBytes } from "node:crypto";
 import type { UserStore } from "../ports/user-store.js";
 import type { NewUser, UserPatch, UserRecord } from "../types.js";
-import { copyAttributes, initialAttributes, mergeAttributes } from "./user-store-attributes.js";
+import { copyAttributes, mergeAttributes, newUserRecord } from "./user-store-attributes.js";
 
 /**
  * A {@link UserStore} in process memory, for development and tests: users vanish on restart and
@@ -19,16 +18,7 @@ export class MemoryUserStore implements UserStore {
 
   async create(user: NewUser): Promise<UserRecord | null> {
     if (this.idByEmail.has(user.email)) return null;
-    const record: UserRecord = {
-      id: randomBytes(16).toString("base64url"),
-      email: user.email,
-      name: user.name,
-      emailVerified: user.emailVerified,
-      passwordHash: user.passwordHash,
-      createdAt: user.createdAt,
-      updatedAt: user.createdAt,
-      attributes: initialAttributes(user.attributes),
-    };
+    const record = newUserRecord(user);
     this.users.set(record.id, record);
     this.idByEmail.set(record.email, record.id);
     return copy(record);

@@ -4,7 +4,7 @@ import type { UserStore } from "../ports/user-store.js";
 import type { JsonValue, NewUser, UserPatch, UserRecord } from "../types.js";
 import { lua, RedisCalls, type LuaScript, type RedisClient } from "./redis-call.js";
 import { resolveRedisOptions, type RedisAdapterOptions, type RedisKeys } from "./redis-keys.js";
-import { copyAttributes, initialAttributes, mergeAttributes } from "./user-store-attributes.js";
+import { copyAttributes, mergeAttributes, newUserRecord } from "./user-store-attributes.js";
 
 /** Options of {@link RedisUserStore}: `keyPrefix` and `timeoutMs`, see {@link RedisAdapterOptions}. */
 export type RedisUserStoreOptions = RedisAdapterOptions;
@@ -58,16 +58,7 @@ export class RedisUserStore implements UserStore {
   }
 
   async create(user: NewUser): Promise<UserRecord | null> {
-    const record: UserRecord = {
-      id: randomBytes(16).toString("base64url"),
-      email: user.email,
-      name: user.name,
-      emailVerified: user.emailVerified,
-      passwordHash: user.passwordHash,
-      createdAt: user.createdAt,
-      updatedAt: user.createdAt,
-      attributes: initialAttributes(user.attributes),
-    };
+    const record = newUserRecord(user);
     const userKey = this.userKey(record.id);
     // The record goes first: an index entry then always points to a record that exists (or
     // existed), which is what tells a stale entry from a live one. It is written with a short

@@ -1,9 +1,8 @@
-import { randomBytes } from "node:crypto";
 import { AuthError } from "../errors.js";
 import type { UserStore } from "../ports/user-store.js";
 import type { NewUser, UserPatch, UserRecord } from "../types.js";
 import { kyselyFromUrl, sqlDialectOf, type AnyKysely, type SqlConnectionOptions, type SqlDialectName } from "./sql-database.js";
-import { copyAttributes, decodeAttributes, encodeAttributes, initialAttributes, mergeAttributes } from "./user-store-attributes.js";
+import { copyAttributes, decodeAttributes, encodeAttributes, mergeAttributes, newUserRecord } from "./user-store-attributes.js";
 
 /** The column of each user field. Every name can be changed to fit an existing table. */
 export interface SqlUserColumns {
@@ -145,16 +144,7 @@ export class SqlUserStore implements UserStore {
   }
 
   create(user: NewUser): Promise<UserRecord | null> {
-    const record: UserRecord = {
-      id: randomBytes(16).toString("base64url"),
-      email: user.email,
-      name: user.name,
-      emailVerified: user.emailVerified,
-      passwordHash: user.passwordHash,
-      createdAt: user.createdAt,
-      updatedAt: user.createdAt,
-      attributes: initialAttributes(user.attributes),
-    };
+    const record = newUserRecord(user);
     return this.run("create", async () => {
       try {
         // One statement: the unique index decides between racing creates.

@@ -1,4 +1,5 @@
-import type { JsonValue } from "../types.js";
+import { randomBytes } from "node:crypto";
+import type { JsonValue, NewUser, UserRecord } from "../types.js";
 
 /**
  * The attribute rules every shipped user store applies, in one place: attributes are a plain
@@ -83,4 +84,18 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value) as unknown;
   return proto === Object.prototype || proto === null;
+}
+
+/** The record a store creates for `user`: a fresh random id, `updatedAt` = `createdAt`, attributes copied. */
+export function newUserRecord(user: NewUser): UserRecord {
+  return {
+    id: randomBytes(16).toString("base64url"),
+    email: user.email,
+    name: user.name,
+    emailVerified: user.emailVerified,
+    passwordHash: user.passwordHash,
+    createdAt: user.createdAt,
+    updatedAt: user.createdAt,
+    attributes: initialAttributes(user.attributes),
+  };
 }
