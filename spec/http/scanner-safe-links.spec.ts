@@ -3,6 +3,7 @@ import request from "supertest";
 import { makeApp, register, PASSWORD, ORIGIN, type TestApp } from "../helpers/app.js";
 import { MODES, signIn } from "../helpers/client.js";
 import { TestSmtp, linkIn } from "../helpers/smtp.js";
+import { EXPRESS_MAJOR } from "../helpers/express.js";
 
 /** What a corporate mail gateway sends when it fetches a link before the person clicks it. */
 const BROWSER_LIKE = {
@@ -190,7 +191,9 @@ for (const mode of MODES) {
       expect((await t.auth.users.findByEmail(newEmail))!.emailVerified).to.equal(true);
     });
 
-    it("links and the OpenAPI server use the mount path as configured, not the request's casing", async () => {
+    it("links and the OpenAPI server use the mount path as configured, not the request's casing", async function () {
+      // Express 4's router keeps no text of the mounted path (README, "Emails"): links take the request's spelling there.
+      if (EXPRESS_MAJOR === 4) this.skip();
       const t = await app();
       const email = at("casing");
       const since = smtp.inbox.length;
