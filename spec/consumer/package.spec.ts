@@ -235,10 +235,11 @@ describe("the npm package in fresh apps", () => {
 
   it("ships the build, the sources its maps point at, and every target of exports; no specs", async () => {
     const files = new Set(packed.files.map((f) => f.path));
-    for (const f of ["package.json", "README.md", "LICENSE", "CHANGELOG.md", "dist/index.js", "dist/index.d.ts", "dist/index.js.map", "lib/index.ts", "dist/testing/index.js"]) {
+    for (const f of ["package.json", "README.md", "LICENSE", "CHANGELOG.md", "dist/index.js", "dist/index.d.ts", "dist/index.js.map", "lib/index.ts", "dist/testing/index.js", "dist/cli.js", "sql/postgres/001-users.sql"]) {
       expect(files.has(f), f).to.equal(true);
     }
-    expect([...files].filter((f) => !/^(dist|lib)\//.test(f) && !["package.json", "README.md", "LICENSE", "CHANGELOG.md"].includes(f))).to.deep.equal([]);
+    // The build, its sources, and the SQL schema that migrate() and the CLI apply (see "Your users in SQL").
+    expect([...files].filter((f) => !/^(dist|lib|sql)\//.test(f) && !["package.json", "README.md", "LICENSE", "CHANGELOG.md"].includes(f))).to.deep.equal([]);
     const pkg = (await import(join(ROOT, "package.json"), { with: { type: "json" } })).default as { exports: Record<string, unknown> };
     const targets = (function leaves(node: unknown): string[] {
       return typeof node === "string" ? [node.replace(/^\.\//, "")] : Object.values(node as object).flatMap(leaves);
