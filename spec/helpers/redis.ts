@@ -213,9 +213,10 @@ export async function expectUnavailable(name: string, call: () => Promise<unknow
 export function countCommands(redis: Redis): { count: () => number; commands: string[] } {
   const commands: string[] = [];
   const original = redis.sendCommand.bind(redis);
-  (redis as unknown as { sendCommand: typeof redis.sendCommand }).sendCommand = ((cmd: { name: string }) => {
-    commands.push(cmd.name);
-    return original(cmd as Parameters<typeof original>[0]);
+  // Every argument passes through: a Cluster client's sendCommand takes the target node as well.
+  (redis as unknown as { sendCommand: typeof redis.sendCommand }).sendCommand = ((...args: Parameters<typeof original>) => {
+    commands.push((args[0] as { name: string }).name);
+    return original(...args);
   }) as typeof redis.sendCommand;
   return { count: () => commands.length, commands };
 }
