@@ -97,14 +97,17 @@ export class Mfa implements SignInStep {
     const m = MFA_TOKEN.exec(mfaToken);
     if (!m) throw new AuthError("MFA_CHALLENGE_INVALID");
     const [, userId, id] = m as unknown as [string, string, string];
+    const now = this.deps.now();
+    // The pending step first: it lives in the second factor's store (Redis), so an outage there is
+    // a 503 whatever store the users live in, and a made-up token costs no user lookup.
+    const pending = await this.deps.store.findChallenge(userId, id, now);
+    if (!pending) throw new AuthError("MFA_CHALLENGE_INVALID");
     const user = await this.deps.users.findById(userId);
     if (!user) throw new AuthError("MFA_CHALLENGE_INVALID");
-    // Counted up front, like a password guess: parallel guesses cannot all slip past the lockout.
+    // Counted before the code is judged, like a password guess: parallel guesses cannot all slip past the lockout.
     await this.deps.limits?.beforePasswordCheck(user.email, ctx.ip);
-    const now = this.deps.now();
-    const pending = await this.deps.store.findChallenge(user.id, id, now);
     // Bound to the client that passed the password: a leaked mfaToken is useless elsewhere.
-    if (!pending || !safeEqual(pending.client, this.client(ctx)) || pending.pwd !== passwordFingerprint(user.passwordHash)) {
+    if (!safeEqual(pending.client, this.client(ctx)) || pending.pwd !== passwordFingerprint(user.passwordHash)) {
       throw new AuthError("MFA_CHALLENGE_INVALID");
     }
     const rec = await this.deps.store.get(user.id);

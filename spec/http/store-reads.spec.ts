@@ -7,7 +7,9 @@ import { settle } from "../helpers/smtp.js";
 
 for (const mode of MODES) {
   describe(`[${mode}] forgot-password: the same store reads for a known and an unknown email`, () => {
-    it("Redis user store: the same commands up to the answer", async () => {
+    it("Redis user store: the same commands up to the answer", async function () {
+      // With GATEHOUSE_TEST_USERS the users live in SQL: there is no Redis user store to count.
+      if (process.env.GATEHOUSE_TEST_USERS) this.skip();
       const redis = (await sharedTestRedis()).client();
       // No mailer: nothing is issued after the answer, so only the lookup is counted.
       const t = await makeApp({ mode, redis });
