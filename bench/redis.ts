@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
-import { freePort } from "../spec/helpers/redis.js";
+import { freePort, waitForPing } from "../spec/helpers/redis.js";
 import { hasTaskset, LOAD_CORE, pinned } from "./load.js";
 
 /** The Redis one bench run uses, and the key prefix all of its servers write under. */
@@ -44,23 +44,6 @@ function kill(child: ChildProcess): Promise<void> {
   });
 }
 
-async function waitForPing(port: number, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const probe = new Redis(port, "127.0.0.1", { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-    probe.on("error", () => {});
-    try {
-      await probe.connect();
-      await probe.ping();
-      probe.disconnect();
-      return;
-    } catch {
-      probe.disconnect();
-      if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not start`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
 
 async function deleteByPrefix(url: string, prefix: string): Promise<void> {
   const admin = new Redis(url, { maxRetriesPerRequest: 1 });

@@ -1,13 +1,9 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { AuthError } from "../errors.js";
 import type { MfaRecord, MfaStore } from "../ports/mfa-store.js";
-import type { UserStore } from "../ports/user-store.js";
 import type { PublicUser, RequestContext, UserRecord } from "../types.js";
 import { passwordFingerprint } from "./email-tokens.js";
-import type { Events } from "./events.js";
-import type { Notifier } from "./notifier.js";
-import type { Passwords } from "./passwords.js";
-import type { RateLimits } from "./rate-limits.js";
+import type { CoreDeps } from "./deps.js";
 import type { SecretBox } from "./secret-box.js";
 import type { SignInGrant, SignInStep, StartSession } from "./sign-in.js";
 import { base32Encode, matchingStep, otpauthUri } from "./totp.js";
@@ -23,19 +19,12 @@ const MFA_TOKEN = /^([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]{22})$/;
 /** 16 base32 characters (80 bits), shown as four groups of four. */
 const RECOVERY_SHAPE = /^[a-z2-7]{16}$/;
 
-export interface MfaDeps {
+export type MfaDeps = Pick<CoreDeps, "users" | "passwords" | "notifier" | "events" | "serialize" | "now" | "limits"> & {
   store: MfaStore;
-  users: UserStore;
-  passwords: Passwords;
   /** Seals TOTP secrets at rest. */
   box: SecretBox;
   /** Keys the client binding of pending steps (derived from `secret`). */
   clientKey: Buffer;
-  notifier: Notifier;
-  events: Events;
-  serialize: (user: UserRecord) => PublicUser;
-  now: () => number;
-  limits: RateLimits | undefined;
   /** Finishes the sign-in once the code passed: `SignIn.complete`. */
   complete: <T>(user: UserRecord, ctx: RequestContext, start: StartSession<T>, grant?: SignInGrant) => Promise<T>;
   issuer: string;
@@ -43,7 +32,7 @@ export interface MfaDeps {
   /** Seconds. */
   challengeTtl: number;
   maxAttempts: number;
-}
+};
 
 /** A code as presented: a TOTP code of some time step, or a recovery code's hash. */
 type Checked = { kind: "totp"; step: number } | { kind: "recovery"; hash: string };

@@ -85,7 +85,8 @@ export class OwnRedis {
   }
 }
 
-async function waitForPing(port: number, ms: number): Promise<void> {
+/** Resolves once a redis-server on `port` answers PING; rejects after `ms`. */
+export async function waitForPing(port: number, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
     const probe = new Redis(port, "127.0.0.1", { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
