@@ -27,7 +27,6 @@ export type { UserStore } from "./ports/user-store.js";
 export type { PasswordHasher } from "./ports/password-hasher.js";
 export type { TokenStore, TokenRecord, TokenPurpose } from "./ports/token-store.js";
 export type { Mailer, MailMessage } from "./ports/mailer.js";
-export type { SessionIndex } from "./ports/session-index.js";
 export type { MfaStore, MfaRecord, PendingChallenge, ChallengeOutcome } from "./ports/mfa-store.js";
 
 // Adapters

@@ -3,7 +3,6 @@ import { createPrivateKey, createPublicKey, createHmac, type KeyObject } from "n
 import type { Cluster, Redis } from "ioredis";
 import type { PasswordHasher } from "./ports/password-hasher.js";
 import type { UserStore } from "./ports/user-store.js";
-import type { SessionIndex } from "./ports/session-index.js";
 import type { Mailer } from "./ports/mailer.js";
 import type { TokenStore } from "./ports/token-store.js";
 import type { AuthEvent, AuthEvents, PublicUser, UserRecord } from "./types.js";
@@ -96,8 +95,6 @@ export interface AuthOptions {
     users?: UserStore;
     /** Where single-use tokens live (advanced). @default Redis (memory with `inMemory`) */
     tokens?: TokenStore;
-    /** Session index implementation (advanced). @default Redis (memory with `inMemory`) */
-    sessionIndex?: SessionIndex;
   };
   /** Sign the user in (new session) on `POST /register`. @default false */
   signInOnRegister?: boolean;
@@ -159,10 +156,12 @@ export interface AuthOptions {
     absoluteTimeout?: number;
     /**
      * The session's expiry in Redis is pushed forward at most this often; between, a protected
-     * request costs a single Redis GET. Profile changes made in other sessions show up within it.
+     * request costs a single Redis read (the user's changes are seen at once either way).
      * @default 60
      */
     touchAfter?: number;
+    /** Sessions one user may have at once; a new sign-in beyond it ends the oldest. @default 50 */
+    maxPerUser?: number;
     /** `Secure` cookies. @default true when `appUrl` is https */
     secure?: boolean;
     /** `SameSite` of the cookie (`"none"` is refused: it weakens CSRF protection). @default "lax" */
@@ -289,6 +288,7 @@ export interface SessionSettings {
   idleTimeout: number;
   absoluteTimeout: number;
   touchAfter: number;
+  maxPerUser: number;
   secure: boolean;
   sameSite: "lax" | "strict";
 }
@@ -300,7 +300,7 @@ export interface SessionSettings {
 export interface StorageSettings {
   backend: { kind: "redis"; client: Redis | Cluster; keyPrefix: string } | { kind: "memory" };
   timeoutMs: number;
-  custom: { users?: UserStore; tokens?: TokenStore; sessionIndex?: SessionIndex };
+  custom: { users?: UserStore; tokens?: TokenStore };
 }
 
 /** Options after defaults and checks: every value chosen, only the active mode's group present. */
@@ -366,7 +366,7 @@ const MOVED: Record<string, string> = {
   redisTimeoutMs: "storage.timeoutMs",
   userStore: "storage.users",
   tokenStore: "storage.tokens",
-  sessionIndex: "storage.sessionIndex",
+  sessionIndex: "nowhere: sessions and their index live in Redis in their user's slot, checked against the credential record (README, Security)",
   bodyLimit: "http.bodyLimit",
   trustedOrigins: "http.trustedOrigins",
   openapi: "http.openapi",
@@ -478,13 +478,13 @@ function fnOrUndefined(value: unknown, message: string): unknown {
 
 function resolveStorage(o: AuthOptions): StorageSettings {
   const st = plainObject(o.storage, "storage");
+  if (st.sessionIndex !== undefined) fail("storage.sessionIndex was removed in 0.3: sessions and their index live in Redis in their user's slot, checked against the user's credential record in one step (README, Security).");
   const inMemory = bool(st.inMemory, "storage.inMemory", false);
   const timeoutMs = positiveInt(st.timeoutMs, "storage.timeoutMs", 1500);
   const custom: StorageSettings["custom"] = {};
   for (const [name, methods] of [
     ["users", ["create", "findById", "findByEmail", "update", "changeEmail", "delete"]],
     ["tokens", ["put", "find", "consume", "revoke"]],
-    ["sessionIndex", ["add", "remove", "list"]],
   ] as const) {
     const store = st[name] as Record<string, unknown> | undefined;
     if (store === undefined) continue;
@@ -575,6 +575,7 @@ function resolveSession(s: Record<string, unknown>, appUrl: URL): SessionSetting
     idleTimeout: positiveInt(s.idleTimeout, "session.idleTimeout", 1800),
     absoluteTimeout: positiveInt(s.absoluteTimeout, "session.absoluteTimeout", 43200),
     touchAfter: positiveInt(s.touchAfter, "session.touchAfter", 60, 0),
+    maxPerUser: positiveInt(s.maxPerUser, "session.maxPerUser", 50),
     secure,
     sameSite,
   };

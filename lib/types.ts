@@ -77,20 +77,21 @@ export interface RequestContext {
 export interface SessionMeta {
   /** The user's id. */
   uid: string;
-  /** The serialized user, so a protected request needs no user lookup. Refreshed every `touchAfter`. */
+  /**
+   * This request's copy of the user: read with the session from the user's credential record on
+   * every request (never stored in the session itself), so it is always the current one.
+   */
   user: PublicUser;
+  /** The session's handle in listings (`GET /sessions`): random, and the same across rotations. */
+  handle: string;
   createdAt: number;
   seenAt: number;
   ip: string | undefined;
   userAgent: string | undefined;
-  /** Fingerprint of the password hash at sign-in: the session ends when the password changes. */
-  pwd: string;
   /** The last authentication (sign-in, or POST /reauth), for step-up checks. Absent in older sessions: `createdAt`. */
   authAt?: number;
   /** Signed in under a policy that requires a second factor the user has not set up: only enrollment is allowed. */
   restricted?: "mfa-enrollment";
-  /** Set once the session was written; a written session is never re-created by a later write. */
-  persisted?: boolean;
 }
 
 /** The events Gatehouse reports through `hooks`, each with the request's `ip`, `userAgent` and `requestId`. */

@@ -1,106 +1,194 @@
-import { RedisStore } from "connect-redis";
-import type { SessionData } from "express-session";
-import type { SessionMeta } from "../types.js";
-import { RedisCalls, type RedisClient } from "./redis-call.js";
+import { parseSessionId } from "../core/session-id.js";
+import type { SessionAdmission, SessionEntry, SessionLimits, SessionRead, SessionStore } from "../ports/session-store.js";
+import { CREDENTIAL_LUA } from "./redis-credential-store.js";
+import { lua, RedisCalls, type RedisClient } from "./redis-call.js";
 import { resolveRedisOptions, type RedisAdapterOptions, type RedisKeys } from "./redis-keys.js";
 
-type Callback = (err?: unknown, data?: unknown) => void;
-type WithMeta = SessionData & { gh?: SessionMeta };
+/** The session's epoch and JSON, from its stored `<epoch> <json>`. */
+const SESSION_LUA = `
+local function parse(v)
+  if not v then return nil end
+  local e, body = string.match(v, '^(%d+) (.*)$')
+  if not e then return nil end
+  return tonumber(e), body
+end
+`;
 
 /**
- * connect-redis on the app's ioredis client (Redis or Cluster), with four changes:
- * - every command has a deadline and failures become `AuthError("SERVICE_UNAVAILABLE")` (503);
- * - no `touch`: the expiry moves forward through a save when the session's `seenAt` has
- *   drifted by `touchAfter`, so a protected request costs one GET instead of GET + EXPIRE;
- * - a signed-in session that was stored once is only ever overwritten (`SET ... XX`), never
- *   re-created: a slow request that ends after logout or revocation cannot resurrect it;
- * - a save of exactly what this request already wrote for that id is skipped: after a sign-in
- *   saves explicitly (so a failed write is a 503, not a 200 without a session), express-session
- *   saves the regenerated session once more at the end of the response.
- * `get`, `set` and `destroy` talk to Redis directly (one command each, no callback shims).
- * Keys: `<keyPrefix>sess:<sessionId>` (redis-keys.ts), one key per command.
+ * The read of every signed-in request: the session and the user's record in one step. A session
+ * of an older epoch, or of a deleted user, is deleted and reads as none.
+ * KEYS: session, record. ARGV: now.
  */
-export class RedisSessionStore extends RedisStore {
-  private readonly redis: RedisClient;
+const READ = lua(`${CREDENTIAL_LUA}${SESSION_LUA}
+local e, body = parse(redis.call('GET', KEYS[1]))
+if not e then return false end
+local c = credential(KEYS[2], ARGV[1])
+if c.stuck then return {'pending'} end
+if c.gone or e ~= c.epoch or not c.user then
+  redis.call('DEL', KEYS[1])
+  return false
+end
+return {'live', body, c.user}`);
+
+/**
+ * Compare-and-create: the session begins stamped with the current epoch only if the record
+ * admits the sign-in; the user's ended index entries go, and beyond the cap the oldest sessions end.
+ * KEYS: session, record, index. ARGV: now, body, ttl, pwd, user, at, member, deadline, max, index ttl, session key base.
+ */
+const CREATE = lua(`${CREDENTIAL_LUA}
+local c = credential(KEYS[2], ARGV[1])
+local verdict = admit(KEYS[2], c, ARGV[4], ARGV[5], ARGV[6])
+if verdict ~= 'ok' then return verdict end
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[1])
+local over = redis.call('ZCARD', KEYS[3]) - tonumber(ARGV[9]) + 1
+if over > 0 then
+  local oldest = redis.call('ZRANGE', KEYS[3], 0, over - 1)
+  for _, m in ipairs(oldest) do redis.call('DEL', ARGV[11] .. string.match(m, ':(.*)$')) end
+  redis.call('ZREM', KEYS[3], unpack(oldest))
+end
+redis.call('SET', KEYS[1], c.epoch .. ' ' .. ARGV[2], 'EX', ARGV[3])
+redis.call('ZADD', KEYS[3], ARGV[8], ARGV[7])
+redis.call('EXPIRE', KEYS[3], ARGV[10])
+return 'created'`);
+
+/**
+ * Overwrites a session that is still live in the current epoch; anything else is dropped (a slow
+ * request that ends after a logout or a revocation cannot bring the session back).
+ * KEYS: session, record. ARGV: body, ttl, 0 (a write does not settle stuck changes).
+ */
+const WRITE = lua(`${CREDENTIAL_LUA}${SESSION_LUA}
+local e = parse(redis.call('GET', KEYS[1]))
+if not e then return 0 end
+local c = credential(KEYS[2], ARGV[3])
+if c.gone or e ~= c.epoch then
+  redis.call('DEL', KEYS[1])
+  return 0
+end
+redis.call('SET', KEYS[1], e .. ' ' .. ARGV[1], 'EX', ARGV[2])
+return 1`);
+
+/**
+ * Rotation in one step: the new id is indexed under the same handle in the step the old one
+ * dies, so "revoke one" and "revoke all" never miss a rotating session.
+ * KEYS: old session, new session, record, index. ARGV: body, ttl, handle, old rand, new rand, now.
+ */
+const ROTATE = lua(`${CREDENTIAL_LUA}${SESSION_LUA}
+local e = parse(redis.call('GET', KEYS[1]))
+if not e then return 0 end
+redis.call('DEL', KEYS[1])
+local old = ARGV[3] .. ':' .. ARGV[4]
+local deadline = redis.call('ZSCORE', KEYS[4], old)
+redis.call('ZREM', KEYS[4], old)
+local c = credential(KEYS[3], ARGV[6])
+if c.gone or e ~= c.epoch or not deadline then return 0 end
+redis.call('SET', KEYS[2], e .. ' ' .. ARGV[1], 'EX', ARGV[2])
+redis.call('ZADD', KEYS[4], deadline, ARGV[3] .. ':' .. ARGV[5])
+return 1`);
+
+/**
+ * The user's live sessions: `{member, body, ...}`; ended entries leave the index.
+ * KEYS: index, record. ARGV: now, session key base.
+ */
+const LIST = lua(`${CREDENTIAL_LUA}${SESSION_LUA}
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+local c = credential(KEYS[2], ARGV[1])
+local out = {}
+for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local e, body = parse(redis.call('GET', ARGV[2] .. string.match(m, ':(.*)$')))
+  if e and e == c.epoch and not c.gone then
+    table.insert(out, m)
+    table.insert(out, body)
+  else
+    redis.call('ZREM', KEYS[1], m)
+  end
+end
+return out`);
+
+/** Ends the session listed under a handle. KEYS: index. ARGV: handle, session key base. */
+const REVOKE = lua(`
+for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local handle, rand = string.match(m, '^(.*):(.*)$')
+  if handle == ARGV[1] then
+    redis.call('ZREM', KEYS[1], m)
+    return redis.call('DEL', ARGV[2] .. rand)
+  end
+end
+return 0`);
+
+/**
+ * Sessions in Redis (see redis-keys.ts for the keys): a signed-in session is a STRING
+ * `<prefix>{u:<userId>}:sess:<rand>` holding `<epoch> <json>`, listed in the user's ZSET
+ * `<prefix>{u:<userId>}:sessions` as `<handle>:<rand>`, scored by its absolute deadline. Every
+ * script touches keys of that one slot, so each is atomic on a single Redis and on a Cluster.
+ * A protected request costs one script call (EVALSHA): the session and the user's record.
+ */
+export class RedisSessionStore implements SessionStore {
   private readonly keys: RedisKeys;
   private readonly calls: RedisCalls;
-  private readonly ttlOf: (sess: SessionData) => number;
-  /** What was last written from a session object, and under which id. */
-  private readonly written = new WeakMap<object, { sid: string; json: string }>();
 
-  /**
-   * @param options - `keyPrefix` and `timeoutMs` (see {@link RedisAdapterOptions}), and `ttl`:
-   *   the seconds a session may still live, from its data.
-   * @throws TypeError on an invalid option.
-   */
-  constructor(redis: RedisClient, options: RedisAdapterOptions & { ttl: (sess: SessionData) => number }) {
+  constructor(redis: RedisClient, options: RedisAdapterOptions = {}) {
     const { keys, timeoutMs } = resolveRedisOptions("RedisSessionStore", options);
-    const calls = new RedisCalls(redis, timeoutMs);
-    super({
-      prefix: keys.sessionPrefix,
-      ttl: options.ttl,
-      disableTouch: true,
-      // What connect-redis itself still sends (all, ids, length, clear): under the deadline too.
-      client: {
-        get: (key: string) => calls.call(redis.get(key)),
-        set: (key: string, value: string, ex: "EX", ttl: number) => calls.call(redis.set(key, value, ex, ttl)),
-        del: (keys: string[]) => calls.call(redis.del(...keys)),
-        expire: (key: string, ttl: number) => calls.call(redis.expire(key, ttl)),
-        mget: (keys: string[]) => calls.call(redis.mget(...keys)),
-        scan: (...args: [string, "MATCH", string, "COUNT", number]) => calls.call(redis.scan(...args)),
-      },
-    });
-    this.redis = redis;
     this.keys = keys;
-    this.calls = calls;
-    this.ttlOf = options.ttl;
+    this.calls = new RedisCalls(redis, timeoutMs);
   }
 
-  override async get(sid: string, cb?: (err: unknown, session?: SessionData | null) => void): Promise<unknown> {
-    let data: SessionData | null;
-    try {
-      const raw = await this.calls.call(this.redis.get(this.keys.session(sid)));
-      data = raw === null ? null : (JSON.parse(raw) as SessionData);
-    } catch (err) {
-      if (!cb) throw err;
-      return cb(err);
-    }
-    return cb ? cb(null, data) : data;
+  async read(sessionId: string, now: number): Promise<SessionRead> {
+    const owned = parseSessionId(sessionId);
+    if (!owned) return { status: "none" };
+    const reply = (await this.calls.script(READ, [this.keys.sessionOf(sessionId), this.keys.credential(owned.userId)], [now])) as string[] | null;
+    if (!reply) return { status: "none" };
+    if (reply[0] === "pending") return { status: "pending" };
+    return { status: "live", body: reply[1]!, user: reply[2]! };
   }
 
-  override async set(sid: string, sess: SessionData, cb?: Callback): Promise<void> {
-    try {
-      await this.write(sid, sess);
-    } catch (err) {
-      if (!cb) throw err;
-      return cb(err);
-    }
-    cb?.();
+  async create(sessionId: string, body: string, admission: SessionAdmission, entry: SessionEntry, limits: SessionLimits, now: number): Promise<"created" | "refused" | "pending"> {
+    const { userId, rand } = owner(sessionId);
+    return (await this.calls.script(
+      CREATE,
+      [this.keys.sessionOf(sessionId), this.keys.credential(userId), this.keys.sessionIndex(userId)],
+      [now, body, limits.ttl, admission.pwd, admission.user.json, admission.user.at, `${entry.handle}:${rand}`, entry.deadline, limits.maxPerUser, limits.indexTtl, this.keys.userSessionBase(userId)],
+    )) as "created" | "refused" | "pending";
   }
 
-  override async destroy(sid: string, cb?: Callback): Promise<void> {
-    try {
-      await this.calls.call(this.redis.del(this.keys.session(sid)));
-    } catch (err) {
-      if (!cb) throw err;
-      return cb(err);
-    }
-    cb?.();
+  async write(sessionId: string, body: string, ttl: number): Promise<boolean> {
+    const { userId } = owner(sessionId);
+    return (await this.calls.script(WRITE, [this.keys.sessionOf(sessionId), this.keys.credential(userId)], [body, ttl, 0])) === 1;
   }
 
-  private async write(sid: string, sess: SessionData): Promise<void> {
-    const meta = (sess as WithMeta).gh;
-    const ttl = this.ttlOf(sess);
-    if (ttl <= 0) return void (await this.calls.call(this.redis.del(this.keys.session(sid))));
-    const stored: WithMeta = meta ? { ...sess, gh: { ...meta, persisted: true } } : sess;
-    const json = JSON.stringify(stored);
-    const last = this.written.get(sess);
-    if (last && last.sid === sid && last.json === json) return;
-    const key = this.keys.session(sid);
-    // XX: a signed-in session written once is only overwritten; if it was destroyed meanwhile,
-    // the write is dropped.
-    if (meta?.persisted) await this.calls.call(this.redis.set(key, json, "EX", ttl, "XX"));
-    else await this.calls.call(this.redis.set(key, json, "EX", ttl));
-    this.written.set(sess, { sid, json });
+  async rotate(oldId: string, newId: string, body: string, handle: string, ttl: number): Promise<boolean> {
+    const old = owner(oldId);
+    const next = owner(newId);
+    if (old.userId !== next.userId) throw new TypeError("RedisSessionStore.rotate: a session moves within its user");
+    const keys = [this.keys.sessionOf(oldId), this.keys.sessionOf(newId), this.keys.credential(old.userId), this.keys.sessionIndex(old.userId)];
+    return (await this.calls.script(ROTATE, keys, [body, ttl, handle, old.rand, next.rand, 0])) === 1;
   }
+
+  async destroy(sessionId: string): Promise<void> {
+    await this.calls.call(this.calls.redis.del(this.keys.sessionOf(sessionId)));
+  }
+
+  async list(userId: string, now: number): Promise<{ sessionId: string; body: string }[]> {
+    const reply = (await this.calls.script(LIST, [this.keys.sessionIndex(userId), this.keys.credential(userId)], [now, this.keys.userSessionBase(userId)])) as string[];
+    const out: { sessionId: string; body: string }[] = [];
+    for (let i = 0; i + 1 < reply.length; i += 2) out.push({ sessionId: `${userId}.${reply[i]!.slice(reply[i]!.indexOf(":") + 1)}`, body: reply[i + 1]! });
+    return out;
+  }
+
+  async revoke(userId: string, handle: string): Promise<boolean> {
+    return (await this.calls.script(REVOKE, [this.keys.sessionIndex(userId)], [handle, this.keys.userSessionBase(userId)])) === 1;
+  }
+
+  readPlain(sessionId: string): Promise<string | null> {
+    return this.calls.call(this.calls.redis.get(this.keys.session(sessionId)));
+  }
+
+  async writePlain(sessionId: string, body: string, ttl: number): Promise<void> {
+    await this.calls.call(this.calls.redis.set(this.keys.session(sessionId), body, "EX", ttl));
+  }
+}
+
+function owner(sessionId: string): { userId: string; rand: string } {
+  const owned = parseSessionId(sessionId);
+  if (!owned) throw new TypeError("RedisSessionStore: not a signed-in session id");
+  return owned;
 }

@@ -1,11 +1,12 @@
 import type { CoreDeps } from "./deps.js";
 import { AuthError } from "../errors.js";
+import type { KeptCredential } from "../ports/credential-store.js";
 import type { RequestContext, UserRecord } from "../types.js";
 import { normalizeEmail } from "./email-address.js";
 import { checkPassword } from "./password-policy.js";
 import type { PasswordProof } from "./password-proof.js";
 
-export type AccountDeps = Pick<CoreDeps, "users" | "emailTokens" | "passwords" | "policy" | "notifier" | "revoker" | "events" | "serialize" | "now" | "limits"> & {
+export type AccountDeps = Pick<CoreDeps, "users" | "emailTokens" | "passwords" | "policy" | "notifier" | "credentials" | "events" | "serialize" | "now" | "limits"> & {
   proof: PasswordProof;
   /** Lifetime of an email-change link, seconds. */
   changeEmailTtl: number;
@@ -35,14 +36,14 @@ export class Account {
   }
 
   /**
-   * Sets a new password after checking the current one. Every other session of the user ends
-   * (`keepSession` survives and `rotate` moves it on: a new session id or a fresh token pair),
-   * outstanding reset and email-change tokens die, and the user gets a notice.
+   * Sets a new password after checking the current one. Every other session of the user ends in
+   * the same step (`keep` survives and `rotate` moves it on: a new session id or a fresh token
+   * pair), outstanding reset and email-change tokens die, and the user gets a notice.
    */
   async changePassword<T>(
     userId: string,
     passwords: { current: string; next: string },
-    keepSession: string | undefined,
+    keep: KeptCredential | undefined,
     ctx: RequestContext,
     rotate: (user: UserRecord) => Promise<T>,
   ): Promise<T> {
@@ -51,10 +52,10 @@ export class Account {
     const user = await this.current(userId);
     await this.confirmPassword(user, passwords.current, ctx);
     const passwordHash = await this.deps.passwords.hash(passwords.next);
-    const updated = await this.deps.users.update(user.id, { passwordHash, updatedAt: this.deps.now() });
+    const updated = await this.deps.credentials.changePassword(user.id, passwordHash, () => this.deps.users.update(user.id, { passwordHash, updatedAt: this.deps.now() }), keep);
     if (!updated) throw new AuthError("UNAUTHENTICATED");
+    // Bound to the old password, these are dead already; removing them keeps the store tidy.
     await this.deps.emailTokens.revoke(user.id, ["reset-password", "change-email"]);
-    await this.deps.revoker.revokeAll(user.id, keepSession);
     const answer = await rotate(updated);
     this.deps.notifier.send("passwordChanged", updated.email, { user: this.deps.serialize(updated) });
     this.deps.events.emit("onPasswordChanged", ctx, { user: this.deps.serialize(updated) });
@@ -99,6 +100,7 @@ export class Account {
     // A verification link for the old address is dead now (bound to it); this link proved the new one.
     await this.deps.emailTokens.revoke(user.id, ["verify-email"]);
     const verified = (await this.deps.users.update(user.id, { emailVerified: true, updatedAt: this.deps.now() })) ?? changed;
+    await this.deps.credentials.userChanged(verified);
     await refresh(verified);
     this.deps.events.emit("onEmailChanged", ctx, { user: this.deps.serialize(verified), oldEmail: user.email });
     return verified;
@@ -113,11 +115,11 @@ export class Account {
     const user = await this.current(userId);
     await this.confirmPassword(user, password, ctx);
     await this.deps.emailTokens.revoke(user.id, ["verify-email", "reset-password", "change-email"]);
-    if (!(await this.deps.users.delete(user.id))) throw new AuthError("UNAUTHENTICATED");
+    // Every session and token family of the user ends in the step that records the deletion.
+    if (!(await this.deps.credentials.deleteUser(user.id, () => this.deps.users.delete(user.id)))) throw new AuthError("UNAUTHENTICATED");
     // After the user is gone, never before: a failure here leaves orphaned state nobody can use,
     // never a live account whose second factor was removed.
     await this.deps.secondFactor?.forget(user.id);
-    await this.deps.revoker.revokeAll(user.id);
     await end();
     this.deps.events.emit("onAccountDeleted", ctx, { user: this.deps.serialize(user) });
   }

@@ -1,6 +1,6 @@
-import type { SessionRevoker } from "../ports/session-revoker.js";
 import type { UserStore } from "../ports/user-store.js";
 import type { PublicUser, UserRecord } from "../types.js";
+import type { Credentials } from "./credentials.js";
 import type { EmailTokens } from "./email-tokens.js";
 import type { Events } from "./events.js";
 import type { Notifier } from "./notifier.js";
@@ -15,8 +15,8 @@ export interface CoreDeps {
   passwords: Passwords;
   policy: PasswordPolicy;
   notifier: Notifier;
-  /** Ends a user's sessions (or refresh families) after a password change, reset or deletion. */
-  revoker: SessionRevoker;
+  /** The user's credential record: every change that sessions and token families must see, or that ends them. */
+  credentials: Credentials;
   events: Events;
   serialize: (user: UserRecord) => PublicUser;
   now: () => number;

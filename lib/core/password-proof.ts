@@ -1,7 +1,7 @@
 import type { CoreDeps } from "./deps.js";
 import type { RequestContext, UserRecord } from "../types.js";
 
-export type PasswordProofDeps = Pick<CoreDeps, "users" | "passwords" | "limits" | "now">;
+export type PasswordProofDeps = Pick<CoreDeps, "users" | "passwords" | "limits" | "now" | "credentials">;
 
 /**
  * The one check of "this client knows the password", for sign-in and for the re-authentication
@@ -34,6 +34,9 @@ export class PasswordProof {
     if (refund) await this.deps.limits?.passwordCheckSucceeded(email, ctx.ip, device);
     if (!result.upgradedHash) return user;
     // Parameters moved on (or the hash is bcrypt while argon2 is available): store the upgrade.
-    return (await this.deps.users.update(user.id, { passwordHash: result.upgradedHash, updatedAt: this.deps.now() })) ?? user;
+    const upgraded = await this.deps.users.update(user.id, { passwordHash: result.upgradedHash, updatedAt: this.deps.now() });
+    if (!upgraded) return user;
+    await this.deps.credentials.rehashed(upgraded);
+    return upgraded;
   }
 }

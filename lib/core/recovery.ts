@@ -4,7 +4,7 @@ import type { RequestContext, UserRecord } from "../types.js";
 import { normalizeEmail } from "./email-address.js";
 import { checkPassword } from "./password-policy.js";
 
-export type RecoveryDeps = Pick<CoreDeps, "users" | "emailTokens" | "passwords" | "policy" | "notifier" | "revoker" | "events" | "serialize" | "now" | "limits" | "report"> & {
+export type RecoveryDeps = Pick<CoreDeps, "users" | "emailTokens" | "passwords" | "policy" | "notifier" | "credentials" | "events" | "serialize" | "now" | "limits" | "report"> & {
   /** Lifetime of a reset link, seconds. */
   ttl: number;
 };
@@ -64,13 +64,13 @@ export class Recovery {
       consume: true,
       prepare: () => this.deps.passwords.hash(password),
     });
-    const updated = await this.deps.users.update(user.id, { passwordHash, updatedAt: this.deps.now() });
+    // Every session and token family of the user ends in the step that records the new password.
+    const updated = await this.deps.credentials.changePassword(user.id, passwordHash, () => this.deps.users.update(user.id, { passwordHash, updatedAt: this.deps.now() }));
     if (!updated) throw new AuthError("INVALID_TOKEN");
     // The owner proved they read the account's mail: lift the lockout the old password collected.
     await this.deps.limits?.passwordReset(updated.email, ctx.ip);
     // A pending email change dies with the old password too.
     await this.deps.emailTokens.revoke(user.id, ["change-email"]);
-    await this.deps.revoker.revokeAll(user.id);
     this.deps.notifier.send("passwordChanged", updated.email, { user: this.deps.serialize(updated) });
     this.deps.events.emit("onPasswordReset", ctx, { user: this.deps.serialize(updated) });
     return updated;

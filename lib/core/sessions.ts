@@ -1,7 +1,6 @@
 import type { RefreshFamily } from "../ports/refresh-store.js";
-import type { UserStore } from "../ports/user-store.js";
+import { randomBytes } from "node:crypto";
 import type { PublicUser, RequestContext, SessionMeta, UserRecord } from "../types.js";
-import { passwordFingerprint } from "./email-tokens.js";
 import type { Events } from "./events.js";
 import type { SignInGrant } from "./sign-in.js";
 
@@ -36,14 +35,13 @@ export function sessionTtl(meta: SessionMeta | undefined, now: number, t: Omit<S
 /**
  * What a request's credential is worth now:
  * - `valid`: signed in as `user`, nothing to write;
- * - `touched`: signed in, and the stored session must be renewed with `meta` (a later `seenAt`,
- *   the fresh user);
- * - `ended`: timed out, the user is gone, or the password changed since sign-in.
+ * - `touched`: signed in, and the stored session must be renewed with `meta` (a later `seenAt`);
+ * - `ended`: timed out (or, in JWT mode, the family is gone).
+ * A revoked session or one of a deleted user never gets here: its store read finds nothing.
  */
 export type SessionValidation = { status: "valid"; user: PublicUser } | { status: "touched"; user: PublicUser; meta: SessionMeta } | { status: "ended" };
 
 export interface SessionsDeps {
-  users: UserStore;
   events: Events;
   serialize: (user: UserRecord) => PublicUser;
   now: () => number;
@@ -59,10 +57,10 @@ export interface SessionsDeps {
 export class Sessions {
   constructor(private readonly deps: SessionsDeps) {}
 
-  /** A new server-side session's state for `user`. */
+  /** A new server-side session's state for `user`, with a handle of its own for listings. */
   start(user: UserRecord, ctx: RequestContext, grant: SignInGrant = {}): SessionMeta {
     const now = this.deps.now();
-    const meta: SessionMeta = { uid: user.id, user: this.deps.serialize(user), createdAt: now, seenAt: now, ip: ctx.ip, userAgent: ctx.userAgent, pwd: passwordFingerprint(user.passwordHash), authAt: now };
+    const meta = { uid: user.id, handle: randomBytes(16).toString("base64url"), createdAt: now, seenAt: now, ip: ctx.ip, userAgent: ctx.userAgent, authAt: now } as SessionMeta;
     if (grant.restricted) meta.restricted = grant.restricted;
     return meta;
   }
@@ -74,36 +72,22 @@ export class Sessions {
     return next;
   }
 
-  /** The same session after a privilege change (a new id): the sign-in time stays, the user is fresh. */
-  renew(meta: SessionMeta, user: UserRecord): SessionMeta {
-    return { ...meta, user: this.deps.serialize(user), seenAt: this.deps.now(), pwd: passwordFingerprint(user.passwordHash), persisted: undefined };
-  }
-
-  /** The same session with a fresh copy of the user (a change made by this request). */
-  withUser(meta: SessionMeta, user: UserRecord): SessionMeta {
-    return { ...meta, user: this.deps.serialize(user), pwd: passwordFingerprint(user.passwordHash) };
+  /** The same session after a privilege change (a new id): the sign-in time and handle stay. */
+  renew(meta: SessionMeta): SessionMeta {
+    return { ...meta, seenAt: this.deps.now() };
   }
 
   /**
-   * Session mode: timeouts are checked on the server at every request; every `touchAfter` the
-   * user is re-read, and the session ends when it is gone or its password changed (a session
-   * that slipped past "revoke all" during a reset ends at its next check).
+   * Session mode: timeouts are checked on the server at every request, and every `touchAfter`
+   * the stored session is renewed (its idle deadline moves on).
    */
-  async validate(meta: SessionMeta): Promise<SessionValidation> {
+  validate(meta: SessionMeta): SessionValidation {
     const now = this.deps.now();
     const t = this.deps.timeouts;
     if (!t) throw new TypeError("gatehouse: Sessions.validate is for server-side sessions (session mode).");
     if (sessionExpired(meta, now, t)) return { status: "ended" };
     if (now - meta.seenAt < t.touchAfter * 1000) return { status: "valid", user: meta.user };
-    const user = await this.deps.users.findById(meta.uid);
-    if (!user || !this.stillValid(meta, user)) return { status: "ended" };
-    return { status: "touched", user: this.deps.serialize(user), meta: { ...meta, seenAt: now, user: this.deps.serialize(user) } };
-  }
-
-  /** Before a rotation: the stored user, when the session may move on; null when it must end. */
-  async current(meta: SessionMeta): Promise<UserRecord | null> {
-    const user = await this.deps.users.findById(meta.uid);
-    return user && this.stillValid(meta, user) ? user : null;
+    return { status: "touched", user: meta.user, meta: { ...meta, seenAt: now } };
   }
 
   /** JWT mode: a refresh family read for an access token is good until its absolute end. */
@@ -112,12 +96,7 @@ export class Sessions {
     return { status: "valid", user: family.user };
   }
 
-  /** A session stays valid only while the password is the one it was signed in with. */
-  private stillValid(meta: SessionMeta, user: UserRecord): boolean {
-    return meta.pwd === passwordFingerprint(user.passwordHash);
-  }
-
-  /** Signs this request out with `end`, then reports it. */
+/** Signs this request out with `end`, then reports it. */
   async signOut(user: PublicUser, ctx: RequestContext, end: () => Promise<void>): Promise<void> {
     await end();
     this.deps.events.emit("onLogout", ctx, { user });

@@ -2,7 +2,7 @@ import type { CoreDeps } from "./deps.js";
 import { AuthError } from "../errors.js";
 import type { RequestContext, UserRecord } from "../types.js";
 
-export type EmailVerificationDeps = Pick<CoreDeps, "users" | "emailTokens" | "notifier" | "events" | "serialize" | "now" | "limits" | "report"> & {
+export type EmailVerificationDeps = Pick<CoreDeps, "users" | "emailTokens" | "credentials" | "notifier" | "events" | "serialize" | "now" | "limits" | "report"> & {
   /** Lifetime of a verification link, seconds. */
   ttl: number;
 };
@@ -46,6 +46,8 @@ export class EmailVerification {
     if (user.emailVerified) return user;
     const updated = await this.deps.users.update(user.id, { emailVerified: true, updatedAt: this.deps.now() });
     if (!updated) throw new AuthError("INVALID_TOKEN");
+    // Every session and access token of the user sees it on its next request.
+    await this.deps.credentials.userChanged(updated);
     await refresh(updated);
     this.deps.events.emit("onEmailVerified", ctx, { user: this.deps.serialize(updated) });
     return updated;

@@ -4,7 +4,7 @@ import type { RequestHandler, Router } from "express";
 import createRouter from "router";
 import { AuthError } from "../errors.js";
 import { resolveOptions, type AuthOptions } from "../options.js";
-import type { UserStore } from "../ports/user-store.js";
+import type { AppUsers } from "../core/tracked-users.js";
 import { createServices } from "./wiring.js";
 import { errorHandler } from "./problem.js";
 import { GUARD_ERRORS, type RequireUser } from "./require-user.js";
@@ -35,8 +35,12 @@ export interface AuthRouter extends Router {
    * `app.get("/api/me", auth.protect((req, res) => res.json({ email: req.user.email })))`.
    */
   protect: Protect;
-  /** The user store in use (handy for seeding and admin tasks). */
-  users: UserStore;
+  /**
+   * The user store in use (handy for seeding and admin tasks). Changes made through it reach
+   * every session and access token of the user at once; `users.changed(id)` announces one made
+   * around it (straight in your SQL).
+   */
+  users: AppUsers;
 }
 
 /**
@@ -137,6 +141,6 @@ export function authRouter(options: AuthOptions): AuthRouter {
   router.requireUser = services.requireUser;
   router.optionalUser = services.optionalUser;
   router.protect = protectWith(services.requireUser);
-  router.users = services.users;
+  router.users = services.appUsers;
   return router;
 }

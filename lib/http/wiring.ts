@@ -1,11 +1,11 @@
 import { createHmac } from "node:crypto";
-import session from "express-session";
 import type { RequestHandler } from "express";
 import type { ResolvedOptions, SessionSettings, JwtSettings } from "../options.js";
 import type { PasswordHasher } from "../ports/password-hasher.js";
 import type { UserStore } from "../ports/user-store.js";
 import type { TokenStore } from "../ports/token-store.js";
-import type { SessionIndex } from "../ports/session-index.js";
+import type { CredentialStore } from "../ports/credential-store.js";
+import type { SessionStore } from "../ports/session-store.js";
 import type { PublicUser, UserRecord } from "../types.js";
 import type { AccessTokens } from "../ports/access-tokens.js";
 import { Account } from "../core/account.js";
@@ -21,7 +21,9 @@ import { toPublicUser } from "../core/public-user.js";
 import { RateLimits } from "../core/rate-limits.js";
 import { Recovery } from "../core/recovery.js";
 import { RefreshTokens } from "../core/refresh-tokens.js";
-import { Sessions, sessionTtl } from "../core/sessions.js";
+import { Credentials } from "../core/credentials.js";
+import { Sessions } from "../core/sessions.js";
+import { trackedUsers, type AppUsers } from "../core/tracked-users.js";
 import { SignIn, type SignInStep } from "../core/sign-in.js";
 import { EmailVerification } from "../core/verification.js";
 import { Mfa } from "../core/mfa.js";
@@ -34,12 +36,13 @@ import { BcryptHasher } from "../adapters/bcrypt-hasher.js";
 import { JoseAccessTokens } from "../adapters/jose-access-tokens.js";
 import { MemoryRateLimiter } from "../adapters/memory-rate-limiter.js";
 import { MemoryRefreshStore } from "../adapters/memory-refresh-store.js";
-import { MemorySessionIndex } from "../adapters/memory-session-index.js";
+import { MemoryCredentialStore } from "../adapters/memory-credential-store.js";
+import { MemorySessionStore } from "../adapters/memory-session-store.js";
 import { MemoryTokenStore } from "../adapters/memory-token-store.js";
 import { MemoryUserStore } from "../adapters/memory-user-store.js";
 import { RedisRateLimiter } from "../adapters/redis-rate-limiter.js";
 import { RedisRefreshStore } from "../adapters/redis-refresh-store.js";
-import { RedisSessionIndex } from "../adapters/redis-session-index.js";
+import { RedisCredentialStore } from "../adapters/redis-credential-store.js";
 import { RedisSessionStore } from "../adapters/redis-session-store.js";
 import { RedisTokenStore } from "../adapters/redis-token-store.js";
 import { RedisUserStore } from "../adapters/redis-user-store.js";
@@ -58,6 +61,8 @@ import type { Strategy } from "./strategies/strategy.js";
 export interface Services {
   opts: ResolvedOptions;
   users: UserStore;
+  /** The user store as the app sees it (`auth.users`): its changes reach the credential record. */
+  appUsers: AppUsers;
   passwords: Passwords;
   signIn: SignIn;
   /** Device credentials (the device cookie's name per account). */
@@ -107,7 +112,7 @@ function hashers(opts: ResolvedOptions): { primary: PasswordHasher; others: Pass
 }
 
 /** The stores: the app's own (held to "fail closed within the deadline"), else Redis or memory. */
-function stores(opts: ResolvedOptions): { users: UserStore; tokens: TokenStore; mfa: MfaStore; sessionIndex: () => SessionIndex } {
+function stores(opts: ResolvedOptions): { users: UserStore; tokens: TokenStore; mfa: MfaStore; credentials: CredentialStore; sessions: () => SessionStore } {
   const { backend, timeoutMs, custom } = opts.storage;
   const own = <T extends object>(store: T | undefined, name: string) => (store ? failClosed(store, `storage.${name}`, timeoutMs) : undefined);
   if (backend.kind === "memory") {
@@ -115,7 +120,7 @@ function stores(opts: ResolvedOptions): { users: UserStore; tokens: TokenStore; 
       users: own(custom.users, "users") ?? new MemoryUserStore(),
       tokens: own(custom.tokens, "tokens") ?? new MemoryTokenStore(),
       mfa: new MemoryMfaStore(),
-      sessionIndex: () => own(custom.sessionIndex, "sessionIndex") ?? new MemorySessionIndex(),
+      ...memoryCredentials(opts),
     };
   }
   const redis = { keyPrefix: backend.keyPrefix, timeoutMs };
@@ -123,10 +128,20 @@ function stores(opts: ResolvedOptions): { users: UserStore; tokens: TokenStore; 
     users: own(custom.users, "users") ?? new RedisUserStore(backend.client, redis),
     tokens: own(custom.tokens, "tokens") ?? new RedisTokenStore(backend.client, redis),
     mfa: new RedisMfaStore(backend.client, redis),
-    sessionIndex: () =>
-      own(custom.sessionIndex, "sessionIndex") ??
-      new RedisSessionIndex(backend.client, { ...redis, ttlSeconds: opts.mode === "session" ? opts.session.absoluteTimeout : 0 }),
+    credentials: new RedisCredentialStore(backend.client, { ...redis, tombstoneTtl: longestCredential(opts) }),
+    sessions: () => new RedisSessionStore(backend.client, redis),
   };
+}
+
+/** The credential records and sessions in memory: the session store checks the records in the same step. */
+function memoryCredentials(opts: ResolvedOptions): { credentials: CredentialStore; sessions: () => SessionStore } {
+  const credentials = new MemoryCredentialStore();
+  return { credentials, sessions: () => new MemorySessionStore(credentials, opts.now) };
+}
+
+/** Seconds the longest credential can live: how long a deleted user's record must outlive them. */
+function longestCredential(opts: ResolvedOptions): number {
+  return opts.mode === "session" ? opts.session.absoluteTimeout : opts.jwt.refreshTtl;
 }
 
 interface StrategyDeps {
@@ -135,7 +150,9 @@ interface StrategyDeps {
   events: Events;
   csrf: Csrf;
   serialize: (user: UserRecord) => PublicUser;
-  sessionIndex: () => SessionIndex;
+  credentials: Credentials;
+  credentialStore: CredentialStore;
+  sessionStore: () => SessionStore;
 }
 
 /** Bearer tokens (jose + refresh families on Redis). */
@@ -145,18 +162,15 @@ function jwtStrategy(jwt: JwtSettings, deps: StrategyDeps): { strategy: Strategy
   const store = backend.kind === "redis" ? new RedisRefreshStore(backend.client, { keyPrefix: backend.keyPrefix, timeoutMs }) : new MemoryRefreshStore();
   const accessTokens = new JoseAccessTokens({ ...jwt, ttl: jwt.accessTtl });
   const refresh = new RefreshTokens({ store, users, events, serialize, now: opts.now, ttl: jwt.refreshTtl, grace: jwt.refreshGrace });
-  const sessions = new Sessions({ users, events, serialize, now: opts.now, timeouts: undefined });
-  return { strategy: new JwtStrategy({ secrets: opts.secrets, now: opts.now, access: accessTokens, refresh, store, sessions, serialize }), accessTokens, sessions };
+  const sessions = new Sessions({ events, serialize, now: opts.now, timeouts: undefined });
+  return { strategy: new JwtStrategy({ secrets: opts.secrets, now: opts.now, access: accessTokens, refresh, store, sessions, serialize, credentials: deps.credentials }), accessTokens, sessions };
 }
 
 /** Server-side sessions (express-session on Redis). */
 function sessionStrategy(settings: SessionSettings, deps: StrategyDeps): { strategy: Strategy; accessTokens: undefined; sessions: Sessions } {
-  const { opts, users, events, serialize, csrf } = deps;
-  const { backend, timeoutMs } = opts.storage;
-  const ttl = (sess: session.SessionData) => sessionTtl(sess.gh, opts.now(), settings);
-  const store = backend.kind === "redis" ? new RedisSessionStore(backend.client, { keyPrefix: backend.keyPrefix, ttl, timeoutMs }) : new session.MemoryStore();
-  const sessions = new Sessions({ users, events, serialize, now: opts.now, timeouts: settings });
-  const strategy = new SessionStrategy({ settings, secrets: opts.secrets, now: opts.now, logger: opts.logger, store, sessions, index: deps.sessionIndex(), csrf });
+  const { opts, events, serialize, csrf, credentials } = deps;
+  const sessions = new Sessions({ events, serialize, now: opts.now, timeouts: settings });
+  const strategy = new SessionStrategy({ settings, secrets: opts.secrets, now: opts.now, logger: opts.logger, store: deps.sessionStore(), sessions, credentials, serialize, csrf });
   return { strategy, accessTokens: undefined, sessions };
 }
 
@@ -170,7 +184,7 @@ export function createServices(opts: ResolvedOptions, steps: readonly SignInStep
   const report = (what: string, err: unknown) => logger.error(`gatehouse: ${what} failed`, err);
   const events = new Events(opts.hooks as HookTable, report);
 
-  const { users, tokens, mfa: mfaStore, sessionIndex } = stores(opts);
+  const { users, tokens, mfa: mfaStore, credentials: credentialStore, sessions: sessionStore } = stores(opts);
   const { primary, others } = hashers(opts);
   const passwords = new Passwords(primary, others, new HashingQueue(opts.hashing.concurrency, opts.hashing.maxQueue));
   const policy = opts.password;
@@ -181,7 +195,8 @@ export function createServices(opts: ResolvedOptions, steps: readonly SignInStep
   if (!limits) logger.warn("gatehouse: rateLimits is false: no rate limits and no lockout. Use this for load tests only.");
   const serialize = (user: UserRecord) => toPublicUser(user, opts.serializeUser);
   const csrf = new Csrf(opts.http.allowedOrigins);
-  const deps: StrategyDeps = { opts, users, events, csrf, serialize, sessionIndex };
+  const credentials = new Credentials({ store: credentialStore, users, serialize, now });
+  const deps: StrategyDeps = { opts, users, events, csrf, serialize, credentials, credentialStore, sessionStore };
   const { strategy, accessTokens, sessions } = opts.mode === "jwt" ? jwtStrategy(opts.jwt, deps) : sessionStrategy(opts.session, deps);
   const { requireUser, optionalUser } = userGuards(strategy, logger, opts.requireVerifiedEmail, now, opts.mode === "jwt");
 
@@ -197,10 +212,10 @@ export function createServices(opts: ResolvedOptions, steps: readonly SignInStep
     },
   });
   const emailTokens = new EmailTokens({ tokens, users, now, limits });
-  const proof = new PasswordProof({ users, passwords, limits, now });
+  const proof = new PasswordProof({ users, passwords, limits, now, credentials });
   const ttl = opts.mail.linkTtl;
-  const verification = new EmailVerification({ users, emailTokens, notifier, events, serialize, now, ttl: ttl.verifyEmail, limits, report });
-  const recovery = new Recovery({ users, emailTokens, passwords, policy, notifier, revoker: strategy, events, serialize, now, ttl: ttl.resetPassword, report, limits });
+  const verification = new EmailVerification({ users, emailTokens, credentials, notifier, events, serialize, now, ttl: ttl.verifyEmail, limits, report });
+  const recovery = new Recovery({ users, emailTokens, passwords, policy, notifier, credentials, events, serialize, now, ttl: ttl.resetPassword, report, limits });
   // SignIn takes the factor as a step, and the factor finishes sign-ins through SignIn (called
   // only once a request runs, long after both exist).
   const mfa: Mfa = new Mfa({
@@ -220,12 +235,13 @@ export function createServices(opts: ResolvedOptions, steps: readonly SignInStep
     challengeTtl: opts.mfa.challengeTtl,
     maxAttempts: opts.mfa.maxAttempts,
   });
-  const account = new Account({ users, emailTokens, passwords, proof, policy, notifier, revoker: strategy, events, serialize, now, changeEmailTtl: ttl.confirmEmailChange, limits, secondFactor: mfa });
+  const account = new Account({ users, emailTokens, passwords, proof, policy, notifier, credentials, events, serialize, now, changeEmailTtl: ttl.confirmEmailChange, limits, secondFactor: mfa });
   const devices = new DeviceCredentials(opts.secrets, now);
   const signIn: SignIn = new SignIn({ users, passwords, proof, policy, verification, recovery, devices, preventEnumeration: opts.preventEnumeration, events, serialize, now, limits, report, steps: [mfa, ...steps] });
   return {
     opts,
     users,
+    appUsers: trackedUsers(users, credentials),
     passwords,
     signIn,
     devices,

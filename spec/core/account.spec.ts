@@ -31,11 +31,11 @@ describe("Account", () => {
 
     it("stores the new password, ends every other session, kills reset and email-change links, notifies and reports", async () => {
       const live = await tokensOf(user);
-      const answer = await c.account.changePassword(user.id, { current: PASSWORD, next: NEW_PASSWORD }, "this-session", CTX, rotate);
+      const answer = await c.account.changePassword(user.id, { current: PASSWORD, next: NEW_PASSWORD }, { session: "this-session" }, CTX, rotate);
       const stored = (await c.users.findById(user.id))!;
       expect(answer).to.deep.equal({ rotatedFor: stored.passwordHash });
       expect((await c.passwords.verify(stored.passwordHash, NEW_PASSWORD)).ok).to.equal(true);
-      expect(c.revoker.calls).to.deep.equal([{ userId: user.id, keep: "this-session" }]);
+      expect(c.revoker.calls).to.deep.equal([{ userId: user.id, keep: { session: "this-session" } }]);
       expect(await live()).to.deep.equal(["verify-email"]);
       await c.notifier.idle();
       expect(c.mailer.sent.map((m) => m.to)).to.deep.equal([EMAIL]);

@@ -79,7 +79,7 @@ describe("EmailVerification", () => {
     c = buildCore({ tokens: tokens.port });
     user = await c.createUser(EMAIL, undefined, false);
     const silent = new Notifier(undefined, { appName: "App", appUrl: "http://app.test/", templates: DEFAULT_TEMPLATES, locale: () => undefined, onError: () => {} });
-    const verification = new EmailVerification({ users: c.users, emailTokens: c.emailTokens, notifier: silent, events: c.events, serialize: c.serialize, now: c.now, ttl: 60, limits: undefined, report: () => {} });
+    const verification = new EmailVerification({ users: c.users, emailTokens: c.emailTokens, credentials: c.credentials, notifier: silent, events: c.events, serialize: c.serialize, now: c.now, ttl: 60, limits: undefined, report: () => {} });
     verification.sendInBackground(user, link);
     await drain();
     expect(tokens.calls).to.deep.equal({});

@@ -78,6 +78,19 @@ export async function login(app: Express, email: string, password = PASSWORD) {
 }
 
 /** The session cookie ("name=value") set by a response, if any. */
+/** The session id a `gh.sid` cookie value (`name=s%3A<id>.<signature>`) carries. */
+export function sessionIdOf(cookie: string): string {
+  const signed = decodeURIComponent(cookie.slice(cookie.indexOf("=") + 1)).slice(2);
+  return signed.slice(0, signed.lastIndexOf("."));
+}
+
+/** The Redis key of a signed-in session (`<prefix>{u:<userId>}:sess:<rand>`, its id being `<userId>.<rand>`). */
+export function sessionKeyOf(prefix: string, cookie: string): string {
+  const id = sessionIdOf(cookie);
+  const dot = id.lastIndexOf(".");
+  return `${prefix}{u:${id.slice(0, dot)}}:sess:${id.slice(dot + 1)}`;
+}
+
 export function sessionCookie(res: { headers: Record<string, unknown> }, name = "gh.sid"): string | undefined {
   const raw = res.headers["set-cookie"];
   const list = Array.isArray(raw) ? (raw as string[]) : typeof raw === "string" ? [raw] : [];

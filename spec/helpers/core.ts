@@ -25,7 +25,9 @@ import { AuthError } from "../../lib/errors.js";
 import type { MailMessage, Mailer } from "../../lib/ports/mailer.js";
 import type { PasswordHasher } from "../../lib/ports/password-hasher.js";
 import type { RefreshStore } from "../../lib/ports/refresh-store.js";
-import type { SessionRevoker } from "../../lib/ports/session-revoker.js";
+import type { CredentialChange, KeptCredential } from "../../lib/ports/credential-store.js";
+import { MemoryCredentialStore } from "../../lib/adapters/memory-credential-store.js";
+import { Credentials } from "../../lib/core/credentials.js";
 import type { TokenStore } from "../../lib/ports/token-store.js";
 import type { UserStore } from "../../lib/ports/user-store.js";
 import type { AuthEvents, RequestContext, UserRecord } from "../../lib/types.js";
@@ -101,11 +103,12 @@ export function tokenIn(mail: MailMessage): string {
 }
 
 /** Ends nothing, but remembers who asked: `revokeAll(userId, keep)`. */
-export class RecordingRevoker implements SessionRevoker {
-  readonly calls: { userId: string; keep: string | undefined }[] = [];
-  async revokeAll(userId: string, keep?: string): Promise<number> {
-    this.calls.push({ userId, keep });
-    return 1;
+/** The memory credential store, recording every commit that ends credentials (a revocation or a deletion). */
+export class RecordingCredentialStore extends MemoryCredentialStore {
+  readonly calls: { userId: string; keep: KeptCredential | undefined }[] = [];
+  override async commit(userId: string, change: CredentialChange): Promise<void> {
+    if (change.revoke || change.gone) this.calls.push({ userId, keep: change.keep });
+    return super.commit(userId, change);
   }
 }
 
@@ -190,16 +193,17 @@ export function buildCore(o: CoreOptions = {}) {
     locale: () => undefined,
     onError: (err) => void mailErrors.push(err),
   });
-  const revoker = new RecordingRevoker();
+  const revoker = new RecordingCredentialStore();
   const serialize = (user: UserRecord) => toPublicUser(user);
+  const credentials = new Credentials({ store: revoker, users, serialize, now });
   const emailTokens = new EmailTokens({ tokens, users, now, limits });
-  const proof = new PasswordProof({ users, passwords, limits, now });
-  const verification = new EmailVerification({ users, emailTokens, notifier, events, serialize, now, ttl: 24 * 3600, limits, report });
-  const recovery = new Recovery({ users, emailTokens, passwords, policy: POLICY, notifier, revoker, events, serialize, now, ttl: 3600, report, limits });
-  const account = new Account({ users, emailTokens, passwords, proof, policy: POLICY, notifier, revoker, events, serialize, now, changeEmailTtl: 3600, limits });
+  const proof = new PasswordProof({ users, passwords, limits, now, credentials });
+  const verification = new EmailVerification({ users, emailTokens, credentials, notifier, events, serialize, now, ttl: 24 * 3600, limits, report });
+  const recovery = new Recovery({ users, emailTokens, passwords, policy: POLICY, notifier, credentials, events, serialize, now, ttl: 3600, report, limits });
+  const account = new Account({ users, emailTokens, passwords, proof, policy: POLICY, notifier, credentials, events, serialize, now, changeEmailTtl: 3600, limits });
   const devices = new DeviceCredentials(["core-spec-secret-that-is-long-enough-0123"], now);
   const signIn = new SignIn({ users, passwords, proof, policy: POLICY, verification, recovery, devices, preventEnumeration: false, events, serialize, now, limits, report, steps: o.steps ?? [] });
-  const sessions = new Sessions({ users, events, serialize, now, timeouts: o.timeouts ?? { idleTimeout: 1800, absoluteTimeout: 86400, touchAfter: 60 } });
+  const sessions = new Sessions({ events, serialize, now, timeouts: o.timeouts ?? { idleTimeout: 1800, absoluteTimeout: 86400, touchAfter: 60 } });
   const refreshTokens = new RefreshTokens({ store: refreshStore, users, events, serialize, now, ttl: 30 * 86400, grace: 10 });
 
   /** A stored user with this password (hashed for real), verified unless said otherwise. */
@@ -225,6 +229,7 @@ export function buildCore(o: CoreOptions = {}) {
     mailErrors,
     notifier,
     revoker,
+    credentials,
     serialize,
     emailTokens,
     verification,

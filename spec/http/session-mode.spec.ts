@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import request from "supertest";
-import { makeApp, login, register, sessionCookie, PASSWORD, ORIGIN } from "../helpers/app.js";
+import { makeApp, login, register, sessionCookie, sessionKeyOf, PASSWORD, ORIGIN } from "../helpers/app.js";
 
 // Behaviour that only session mode has: the cookie, its id, CSRF on the app's own routes,
 // timeouts. What both modes share is in accounts.spec.ts.
@@ -141,8 +141,7 @@ describe("[session] timeouts (injected clock)", () => {
     const { app, clock, redis, prefix } = await makeApp({ session: { touchAfter: 60 } });
     const { email } = await register(app);
     const { agent, res } = await login(app, email);
-    const sid = decodeURIComponent(sessionCookie(res)!.split("=")[1]!).slice(2).split(".")[0];
-    const key = `${prefix}sess:${sid}`;
+    const key = sessionKeyOf(prefix, sessionCookie(res)!);
     const ttl0 = await redis.ttl(key);
     await redis.expire(key, 100); // mark: a touch would reset it
     clock.advance(30);

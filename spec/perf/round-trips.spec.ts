@@ -89,7 +89,7 @@ for (const mode of MODES) {
         const { email } = await register(t.app);
         const client = await signIn(t.app, mode, email);
         await client.agent.post("/auth/login").set("User-Agent", "x".repeat(400)).send({ email, password: "correct horse battery staple" });
-        const keys = await allKeys(t.redis, `${t.prefix}sess:*`);
+        const keys = await allKeys(t.redis, `${t.prefix}{u:*}:sess:*`);
         expect(keys.length).to.be.greaterThan(0);
         const sizes = await Promise.all(keys.map(async (k) => Buffer.byteLength((await t.redis.get(k)) ?? "")));
         expect(Math.max(...sizes)).to.be.at.most(SESSION_PAYLOAD_MAX);

@@ -33,7 +33,7 @@ export function accountRoutes(routes: RouteTable, services: Services): void {
       const pair = await account.changePassword(
         req.user!.id,
         { current: input.currentPassword as string, next: input.newPassword as string },
-        strategy.currentId(req),
+        strategy.kept(req),
         requestContext(req),
         (user) => strategy.afterPasswordChange(req, user),
       );

@@ -137,7 +137,7 @@ export function sessionRoutes(routes: RouteTable, services: Services): void {
   );
 
   const revokeOthers: RouteHandler = async (req, res) => {
-    await sessions.revoke(req.user!, requestContext(req), () => strategy.revokeAll(req.user!.id, strategy.currentId(req)));
+    await sessions.revoke(req.user!, requestContext(req), () => strategy.revokeOthers(req));
     res.status(204).end();
   };
   routes.route(

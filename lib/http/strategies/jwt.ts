@@ -5,6 +5,8 @@ import type { AccessTokens } from "../../ports/access-tokens.js";
 import type { RefreshFamily, RefreshStore } from "../../ports/refresh-store.js";
 import type { RefreshTokens } from "../../core/refresh-tokens.js";
 import type { Sessions } from "../../core/sessions.js";
+import type { Credentials } from "../../core/credentials.js";
+import type { KeptCredential } from "../../ports/credential-store.js";
 import type { PublicUser, UserRecord } from "../../types.js";
 import { requestContext } from "../request-context.js";
 import type { AuthState, SessionInfo, Strategy } from "./strategy.js";
@@ -28,6 +30,7 @@ export interface JwtStrategyDeps {
   store: RefreshStore;
   sessions: Sessions;
   serialize: (user: UserRecord) => PublicUser;
+  credentials: Credentials;
 }
 
 /**
@@ -137,8 +140,17 @@ export class JwtStrategy implements Strategy {
     return this.signIn(req, user);
   }
 
-  revokeAll(userId: string, keep?: string): Promise<number> {
-    return this.deps.store.deleteAll(userId, keep);
+  kept(req: Request): KeptCredential | undefined {
+    const familyId = this.currentId(req);
+    return familyId ? { family: familyId } : undefined;
+  }
+
+  /** Ends every other family of the signed-in user in one step; resolves how many were live. */
+  async revokeOthers(req: Request): Promise<number> {
+    const user = this.current(req)!;
+    const live = await this.deps.store.list(user.id, this.deps.now());
+    await this.deps.credentials.revokeAll(user.id, this.kept(req));
+    return live.filter((f) => f.id !== this.currentId(req)).length;
   }
 
   private handle(familyId: string): string {

@@ -1,11 +1,16 @@
-import { createHmac } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import session from "express-session";
 import type { Request, RequestHandler, Response } from "express";
 import { AuthError, type ErrorCode } from "../../errors.js";
 import type { Logger, SessionSettings } from "../../options.js";
-import type { SessionIndex } from "../../ports/session-index.js";
+import type { KeptCredential } from "../../ports/credential-store.js";
+import type { SessionStore } from "../../ports/session-store.js";
 import type { PublicUser, SessionMeta, UserRecord } from "../../types.js";
-import { sessionDeadline, sessionExpired, type Sessions } from "../../core/sessions.js";
+import type { Credentials } from "../../core/credentials.js";
+import { passwordFingerprint } from "../../core/email-tokens.js";
+import { newSessionId } from "../../core/session-id.js";
+import { sessionDeadline, sessionExpired, sessionTtl, type Sessions } from "../../core/sessions.js";
+import { attachUser, ExpressSessionStore } from "./express-session-store.js";
 import { requestContext } from "../request-context.js";
 import type { AuthState, SessionInfo, Strategy } from "./strategy.js";
 import type { SignInGrant } from "../../core/sign-in.js";
@@ -20,7 +25,9 @@ declare module "express-session" {
 
 /** Marks a request whose session was already loaded, so nested use (router + requireUser) loads once. */
 const LOADED = Symbol("gatehouse.sessionLoaded");
-type Marked = Request & { [LOADED]?: true };
+/** The user a session id is being made for (read by express-session's `genid`). */
+const OWNER = Symbol("gatehouse.sessionOwner");
+type Marked = Request & { [LOADED]?: true; [OWNER]?: string };
 
 function call(fn: (cb: (err?: unknown) => void) => void): Promise<void> {
   return new Promise((resolve, reject) => fn((err) => (err ? reject(err) : resolve())));
@@ -32,26 +39,41 @@ export interface SessionStrategyDeps {
   secrets: string[];
   now: () => number;
   logger: Logger;
-  store: session.Store;
+  store: SessionStore;
   sessions: Sessions;
-  index: SessionIndex;
+  credentials: Credentials;
+  serialize: (user: UserRecord) => PublicUser;
   csrf: Csrf;
 }
 
 /**
- * Server-side sessions: express-session on the configured store, plus what it lacks: idle and
- * absolute timeouts checked on the server, session id rotation on every privilege change, a
- * per-user index of sessions, and at most one write per `touchAfter` instead of one per request.
+ * Server-side sessions: express-session on Gatehouse's session store, plus what it lacks: idle
+ * and absolute timeouts checked on the server, session id rotation on every privilege change,
+ * sessions kept in their user's slot and checked against the user's credential record on every
+ * read (ports/session-store.ts), and at most one write per `touchAfter` instead of one per request.
  */
 export class SessionStrategy implements Strategy {
   private readonly expressSession: RequestHandler;
+  /** express-session's view of the session store (it listens to its `disconnect` and `connect` events). */
+  readonly expressStore: ExpressSessionStore;
 
   constructor(private readonly deps: SessionStrategyDeps) {
     const s = deps.settings;
+    this.expressStore = new ExpressSessionStore(deps.store, {
+      ttl: (sess) => sessionTtl(sess.gh, deps.now(), s),
+      now: deps.now,
+      settle: (userId) => deps.credentials.settle(userId),
+    });
     this.expressSession = session({
       name: s.cookieName,
       secret: deps.secrets,
-      store: deps.store,
+      store: this.expressStore,
+      // A signed-in session's id carries its user (core/session-id.ts); any other is random.
+      genid: (req) => {
+        const owner = (req as Marked)[OWNER];
+        delete (req as Marked)[OWNER];
+        return owner === undefined ? randomBytes(24).toString("base64url") : newSessionId(owner);
+      },
       resave: false,
       saveUninitialized: false,
       unset: "keep",
@@ -109,11 +131,42 @@ export class SessionStrategy implements Strategy {
 
   /** Starts a session for `user` under a new id (no fixation); answers the new CSRF token. */
   async signIn(req: Request, user: UserRecord, grant?: SignInGrant): Promise<{ csrfToken: string }> {
-    // A new id against fixation. A request without a session cookie already has one that this
-    // request generated and nobody else has seen: regenerating it would only DEL a key that
-    // was never written (a round trip per login).
-    if ((req.headers.cookie ?? "").includes(`${this.deps.settings.cookieName}=`)) await this.regenerate(req);
-    return { csrfToken: await this.establish(req, this.deps.sessions.start(user, requestContext(req), grant)) };
+    // A session this request brought along ends: the signed-in one gets a new id (no fixation).
+    // Without a session cookie there is nothing stored to end (no round trip).
+    if ((req.headers.cookie ?? "").includes(`${this.deps.settings.cookieName}=`)) await this.deps.store.destroy(req.sessionID);
+    const meta = this.deps.sessions.start(user, requestContext(req), grant);
+    const admission = { pwd: passwordFingerprint(user.passwordHash), user: this.deps.credentials.copy(user) };
+    const publicUser = this.deps.serialize(user);
+    for (let attempt = 0; ; attempt++) {
+      const csrfToken = this.fresh(req, meta, publicUser);
+      const verdict = await this.expressStore.create(req.sessionID, req.session, admission, { handle: meta.handle, deadline: sessionDeadline(meta, this.deps.settings) }, this.limits());
+      if (verdict === "created") return { csrfToken };
+      // The password this sign-in verified is no longer the user's (a reset or change won the
+      // race), the user is gone, or a change of theirs is stuck: settle the record with the
+      // user store once (it may only be behind it), then give up.
+      this.abandon(req);
+      if (attempt > 0) throw new AuthError("INVALID_CREDENTIALS");
+      await this.deps.credentials.settle(user.id);
+    }
+  }
+
+  private limits() {
+    const s = this.deps.settings;
+    return { maxPerUser: s.maxPerUser, indexTtl: s.absoluteTimeout };
+  }
+
+  /** Gives the request a new session id of `meta`'s user holding `meta`; answers its new CSRF token. */
+  private fresh(req: Request, meta: SessionMeta, user: PublicUser): string {
+    (req as Marked)[OWNER] = meta.uid;
+    this.expressStore.generate(req);
+    req.session.gh = attachUser(meta, user);
+    // A new session id gets a new CSRF token, so a token seen before sign-in is useless after.
+    return this.deps.csrf.token(req, true);
+  }
+
+  /** The request goes on with a new, empty session that nothing will store. */
+  private abandon(req: Request): void {
+    this.expressStore.generate(req);
   }
 
   authState(req: Request): AuthState | null {
@@ -124,7 +177,7 @@ export class SessionStrategy implements Strategy {
   /** Modifying the session makes express-session save it at the end of the request. */
   async markAuthenticated(req: Request, authAt: number): Promise<void> {
     const meta = req.session?.gh;
-    if (meta) req.session.gh = this.deps.sessions.authenticated(meta, authAt);
+    if (meta) req.session.gh = attachUser(this.deps.sessions.authenticated(meta, authAt), meta.user);
   }
 
   refresh(req: Request): Promise<{ user: PublicUser; csrfToken: string }> {
@@ -138,138 +191,82 @@ export class SessionStrategy implements Strategy {
   }
 
   /**
-   * Moves the signed-in session to a new id, keeping its sign-in time (refresh never extends
-   * the absolute timeout); the old id is dead. Returns the fresh user and CSRF token.
+   * Moves the signed-in session to a new id in one step (the same handle, the sign-in time kept:
+   * refresh never extends the absolute timeout); the old id is dead. A session revoked meanwhile
+   * does not move: the request is signed out. Returns the user and the new CSRF token.
    */
   async rotate(req: Request, changed?: UserRecord): Promise<{ user: PublicUser; csrfToken: string }> {
     const meta = req.session.gh;
     if (!meta) throw new AuthError("UNAUTHENTICATED");
-    // `changed`: the user whose password this very request just changed; else re-read and check.
-    const user = changed ?? (await this.deps.sessions.current(meta));
-    if (!user) {
-      await this.end(req);
+    const user = changed ? this.deps.serialize(changed) : meta.user;
+    const oldId = req.sessionID;
+    const csrfToken = this.fresh(req, this.deps.sessions.renew(meta), user);
+    if (!(await this.expressStore.rotate(oldId, req.sessionID, req.session))) {
+      this.abandon(req);
       throw new AuthError("UNAUTHENTICATED");
     }
-    const oldId = req.sessionID;
-    await this.regenerate(req);
-    const csrfToken = await this.establish(req, this.deps.sessions.renew(meta, user));
-    await this.forget(meta.uid, oldId);
-    return { user: req.session.gh!.user, csrfToken };
+    return { user, csrfToken };
   }
 
   /** Destroys the session in the store and clears the cookie. */
   async signOut(req: Request, res: Response): Promise<void> {
-    const meta = req.session.gh;
-    const id = req.sessionID;
     await call((cb) => req.session.destroy(cb));
     const s = this.deps.settings;
     res.clearCookie(s.cookieName, { httpOnly: true, sameSite: s.sameSite, secure: s.secure, path: "/" });
-    if (meta) await this.forget(meta.uid, id);
   }
 
-  /**
-   * Ends every session of the user but `keep` (revocation after a password change or reset).
-   * Sessions are found through the per-user index; each is deleted from the store.
-   */
-  async revokeAll(userId: string, keep?: string): Promise<number> {
-    const ids = (await this.deps.index.list(userId, this.deps.now())).filter((id) => id !== keep);
-    await Promise.all(
-      ids.map(async (id) => {
-        await call((cb) => this.deps.store.destroy(id, cb));
-        await this.deps.index.remove(userId, id);
-      }),
-    );
-    return ids.length;
+  kept(req: Request): KeptCredential | undefined {
+    return req.session?.gh ? { session: req.sessionID } : undefined;
   }
 
-  /** The opaque handle of a session in listings: never the session id itself. */
-  private handle(sessionId: string): string {
-    return createHmac("sha256", this.deps.secrets[0]!).update(`session-handle:${sessionId}`).digest("base64url").slice(0, 22);
+  /** Ends every other session of the signed-in user in one step; resolves how many were live. */
+  async revokeOthers(req: Request): Promise<number> {
+    const meta = req.session.gh!;
+    const live = await this.deps.store.list(meta.uid, this.deps.now());
+    await this.deps.credentials.revokeAll(meta.uid, { session: req.sessionID });
+    return live.filter((s) => s.sessionId !== req.sessionID).length;
   }
 
   /** The signed-in user's live sessions, newest first, with `current` on this request's. */
   async list(req: Request): Promise<SessionInfo[]> {
     const meta = req.session.gh!;
     const now = this.deps.now();
-    const ids = await this.deps.index.list(meta.uid, now);
-    const found = await Promise.all(
-      ids.map(async (id) => {
-        const data = id === req.sessionID ? req.session : await this.read(id);
-        const m = (data as { gh?: SessionMeta } | null)?.gh;
-        if (!m || m.uid !== meta.uid) {
-          // Gone (logged out, expired) or never finished: repair the index.
-          await this.forget(meta.uid, id);
-          return null;
-        }
-        if (sessionExpired(m, now, this.deps.settings) || m.pwd !== meta.pwd) return null;
-        return { id: this.handle(id), createdAt: new Date(m.createdAt).toISOString(), lastSeenAt: new Date(m.seenAt).toISOString(), ip: m.ip ?? null, userAgent: m.userAgent ?? null, current: id === req.sessionID };
-      }),
-    );
+    const found = (await this.deps.store.list(meta.uid, now)).map(({ sessionId, body }) => {
+      const m = sessionId === req.sessionID ? meta : (JSON.parse(body) as { gh?: SessionMeta }).gh;
+      if (!m || sessionExpired(m, now, this.deps.settings)) return null;
+      return { id: m.handle, createdAt: new Date(m.createdAt).toISOString(), lastSeenAt: new Date(m.seenAt).toISOString(), ip: m.ip ?? null, userAgent: m.userAgent ?? null, current: sessionId === req.sessionID };
+    });
     return found.filter((s): s is SessionInfo => s !== null).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }
 
   /**
-   * Ends one session of the signed-in user, named by its handle; `NOT_FOUND` for a handle that
-   * is not one of theirs. Ending the current session signs this request out.
+   * Ends one session of the signed-in user, named by its handle (the same across its rotations);
+   * `NOT_FOUND` for a handle that is not one of theirs. Ending the current session signs this
+   * request out.
    */
   async revokeOne(req: Request, res: Response, handle: string): Promise<void> {
     const meta = req.session.gh!;
-    const ids = await this.deps.index.list(meta.uid, this.deps.now());
-    const id = ids.find((candidate) => this.handle(candidate) === handle);
-    if (!id) throw new AuthError("NOT_FOUND");
-    if (id === req.sessionID) return this.signOut(req, res);
-    await call((cb) => this.deps.store.destroy(id, cb));
-    await this.forget(meta.uid, id);
+    if (handle === meta.handle) return this.signOut(req, res);
+    if (!(await this.deps.store.revoke(meta.uid, handle))) throw new AuthError("NOT_FOUND");
   }
 
-  private read(id: string): Promise<session.SessionData | null | undefined> {
-    return new Promise((resolve, reject) => this.deps.store.get(id, (err, data) => (err ? reject(err) : resolve(data))));
-  }
-
-  /** Updates the current session's copy of the user (after a change made in this request). */
+  /** This request's copy of the user, after a change it made (every other session reads it from the record). */
   async updateUser(req: Request, user: UserRecord): Promise<void> {
     const meta = req.session?.gh;
-    if (meta && meta.uid === user.id) req.session.gh = this.deps.sessions.withUser(meta, user);
-  }
-
-  private async establish(req: Request, meta: SessionMeta): Promise<string> {
-    const now = this.deps.now();
-    // Index first: a session that exists must always be findable for "revoke all". An index
-    // entry without a session (if the save below fails) is harmless and trimmed later.
-    await this.deps.index.add(meta.uid, req.sessionID, sessionDeadline(meta, this.deps.settings), now);
-    req.session.gh = meta;
-    // A new session id gets a new CSRF token, so a token seen before sign-in is useless after.
-    const token = this.deps.csrf.token(req, true);
-    await call((cb) => req.session.save(cb));
-    return token;
+    if (meta && meta.uid === user.id) attachUser(meta, this.deps.serialize(user));
   }
 
   /** Applies core's verdict on the session: ended, renewed (every `touchAfter`), or as it is. */
   private async validate(req: Request): Promise<void> {
     const meta = req.session.gh;
     if (!meta) return;
-    const verdict = await this.deps.sessions.validate(meta);
-    if (verdict.status === "ended") return this.end(req);
+    const verdict = this.deps.sessions.validate(meta);
+    if (verdict.status === "ended") {
+      // Timed out: gone from the store, and the request goes on anonymous.
+      await this.deps.store.destroy(req.sessionID);
+      return this.abandon(req);
+    }
     // Modifying the session makes express-session save it, which also renews its TTL.
-    if (verdict.status === "touched") req.session.gh = verdict.meta;
-  }
-
-  /** Ends a session that timed out or whose user is gone; the request goes on anonymous. */
-  private async end(req: Request): Promise<void> {
-    const meta = req.session.gh;
-    const id = req.sessionID;
-    await this.regenerate(req);
-    if (meta) await this.forget(meta.uid, id);
-  }
-
-  private regenerate(req: Request): Promise<void> {
-    return call((cb) => req.session.regenerate(cb));
-  }
-
-  /** Removes an ended session from the index; a failure only leaves an entry the index trims itself. */
-  private async forget(userId: string, sessionId: string): Promise<void> {
-    await this.deps.index.remove(userId, sessionId).catch((err: unknown) => {
-      this.deps.logger.warn("gatehouse: could not update the session index", err);
-    });
+    if (verdict.status === "touched") req.session.gh = attachUser(verdict.meta, meta.user);
   }
 }

@@ -1,6 +1,6 @@
 import type { Request, RequestHandler, Response } from "express";
 import type { ErrorCode } from "../../errors.js";
-import type { SessionRevoker } from "../../ports/session-revoker.js";
+import type { KeptCredential } from "../../ports/credential-store.js";
 import type { PublicUser, UserRecord } from "../../types.js";
 import type { SignInGrant } from "../../core/sign-in.js";
 
@@ -25,7 +25,7 @@ export interface SessionInfo {
  * How a request proves who it is: server-side sessions (cookies + CSRF) or bearer tokens. The
  * routes speak only to this interface, so every endpoint works in both modes.
  */
-export interface Strategy extends SessionRevoker {
+export interface Strategy {
   /** Reads the request's credentials once per request (cookie session or bearer token). */
   readonly load: RequestHandler;
   /** The signed-in user of this request, or null. */
@@ -48,8 +48,12 @@ export interface Strategy extends SessionRevoker {
   signOut(req: Request, res: Response): Promise<void>;
   /** After this request changed the password: a rotated session (nothing to answer) or a fresh token pair. */
   afterPasswordChange(req: Request, user: UserRecord): Promise<Record<string, unknown> | undefined>;
+  /** This request's session or family, as a credential change keeps it (re-stamped with the new epoch). */
+  kept(req: Request): KeptCredential | undefined;
+  /** `DELETE /sessions`: ends every other session (family) of the signed-in user in one step; resolves how many were live. */
+  revokeOthers(req: Request): Promise<number>;
   list(req: Request): Promise<SessionInfo[]>;
   revokeOne(req: Request, res: Response, handle: string): Promise<void>;
-  /** The user changed (email verified or changed): refresh the copies sessions keep. */
+  /** This request changed the user (email verified or changed): its own copy of the user follows. */
   updateUser(req: Request, user: UserRecord): Promise<void>;
 }
