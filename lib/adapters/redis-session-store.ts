@@ -35,12 +35,24 @@ return {'live', body, c.user}`);
  * admits the sign-in; the user's ended index entries go, and beyond the cap the oldest sessions end.
  * KEYS: session, record, index. ARGV: now, body, ttl, pwd, user, at, member, deadline, max, index ttl, session key base.
  */
-const CREATE = lua(`${CREDENTIAL_LUA}
+const CREATE = lua(`${CREDENTIAL_LUA}${SESSION_LUA}
 local c = credential(KEYS[2], ARGV[1])
 local verdict = admit(KEYS[2], c, ARGV[4], ARGV[5], ARGV[6])
 if verdict ~= 'ok' then return verdict end
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[1])
 local over = redis.call('ZCARD', KEYS[3]) - tonumber(ARGV[9]) + 1
+if over > 0 then
+  -- Entries of sessions that already ended (signed out, revoked, timed out) go first.
+  for _, m in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
+    local key = ARGV[11] .. string.match(m, ':(.*)$')
+    local e = parse(redis.call('GET', key))
+    if e ~= c.epoch then
+      redis.call('DEL', key)
+      redis.call('ZREM', KEYS[3], m)
+      over = over - 1
+    end
+  end
+end
 if over > 0 then
   local oldest = redis.call('ZRANGE', KEYS[3], 0, over - 1)
   for _, m in ipairs(oldest) do redis.call('DEL', ARGV[11] .. string.match(m, ':(.*)$')) end
