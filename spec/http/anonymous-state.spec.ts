@@ -145,6 +145,15 @@ describe("Anonymous requests store nothing (session mode, the test's own redis-s
       expect(ok.status).to.equal(200);
     });
 
+    it("takes the session cookie's name, Secure and SameSite: __Host-gh.sid.csrf on https, SameSite=Strict when asked", async () => {
+      const t = await makeApp({ mode: "session", redis: own.client, appUrl: "https://app.test", session: { sameSite: "strict" } }, (a) => a.set("trust proxy", "loopback"));
+      const res = await request(t.app).get("/auth/csrf").set("X-Forwarded-Proto", "https");
+      const raw = ([] as string[]).concat(res.headers["set-cookie"] as unknown as string[]).find((c) => c.startsWith("__Host-gh.sid.csrf="));
+      expect(raw, "the CSRF cookie").to.be.a("string");
+      expect(raw).to.match(/; Secure/).and.match(/; SameSite=Strict/).and.match(/; Path=\//);
+      expect(raw).to.not.match(/Domain=|Max-Age|Expires/);
+    });
+
     it("is refused when forged (a cookie and header the server did not sign)", async () => {
       const t = await app();
       const { email } = await register(t.app);
@@ -161,23 +170,31 @@ describe("Anonymous requests store nothing (session mode, the test's own redis-s
       }
     });
 
-    it("verifies with every secret (rotation): a token signed before a new secret was put first still works", async () => {
+    it("verifies with every secret (rotation): valid while its secret is listed, refused once it is removed", async () => {
+      const NEW = "a-brand-new-secret-that-is-long-enough-01";
       const before = await app({ secret: SECRET });
       const { email } = await register(before.app);
-      const token = (await request(before.app).get("/auth/csrf")).body.csrfToken as string;
-      const after = await app({ secret: ["a-brand-new-secret-that-is-long-enough-01", SECRET], storage: { keyPrefix: before.prefix } });
-      const res = await request(after.app).post("/auth/login").set("Cookie", `${CSRF_COOKIE}=${token}`).set("X-CSRF-Token", token).send({ email, password: PASSWORD });
-      expect(res.status).to.equal(200);
+      const res = await request(before.app).get("/auth/csrf");
+      const token = res.body.csrfToken as string;
+      expect(sessionCookie(res, CSRF_COOKIE)).to.equal(`${CSRF_COOKIE}=${token}`);
+      const send = (t: TestApp) => request(t.app).post("/auth/login").set("Cookie", `${CSRF_COOKIE}=${token}`).set("X-CSRF-Token", token).send({ email, password: PASSWORD });
+      expect((await send(await app({ secret: [NEW, SECRET], storage: { keyPrefix: before.prefix } }))).status, "old secret still listed").to.equal(200);
+      const removed = await send(await app({ secret: NEW, storage: { keyPrefix: before.prefix } }));
+      expect(removed.status, "old secret removed").to.equal(403);
+      expect(removed.body.code).to.equal("CSRF_INVALID");
     });
 
     it("is useless after sign-in: the session's new token is needed", async () => {
       const t = await app();
       const { email } = await register(t.app);
       const agent = request.agent(t.app);
-      const pre = (await agent.get("/auth/csrf")).body.csrfToken as string;
+      const preRes = await agent.get("/auth/csrf");
+      const pre = preRes.body.csrfToken as string;
+      expect(sessionCookie(preRes, CSRF_COOKIE), "the pre-sign-in cookie").to.equal(`${CSRF_COOKIE}=${pre}`);
       const login = await agent.post("/auth/login").set("X-CSRF-Token", pre).send({ email, password: PASSWORD });
       expect(login.status).to.equal(200);
       expect(login.body.csrfToken).to.not.equal(pre);
+      // The agent still sends the pre-sign-in cookie: header and cookie match, and still refused.
       const refused = await agent.post("/auth/logout").set("X-CSRF-Token", pre);
       expect(refused.status).to.equal(403);
       expect(refused.body.code).to.equal("CSRF_INVALID");
