@@ -35,15 +35,42 @@ export abstract class FlexibleRateLimiter implements RateLimiter {
   }
 
   /**
-   * Hits every counter at once, then hands the point back to those that allowed it when any
-   * refused. Not atomic across counters (a concurrent attempt may see the point for a moment);
-   * `RedisRateLimiter` overrides it with one script on a single Redis.
+   * Checks every counter first, then hits: only the refusing ones when any would refuse (the
+   * others are never written, so a flood refused by one counter creates no key in the others),
+   * else all of them, each atomically. Not atomic across counters: when a concurrent attempt
+   * takes a counter's last point between the check and the hit, this attempt is refused and its
+   * point is taken back from the counters that allowed it ({@link undo}); meanwhile those
+   * counters show it. `RedisRateLimiter` on a single Redis does it all in one script instead.
    */
   async hitAll(hits: readonly LimitHit[]): Promise<LimitState[]> {
-    const states = await Promise.all(hits.map(({ limit, key, points }) => this.hit(limit, key, points)));
-    if (!states.some((state) => state.blocked)) return states;
-    await Promise.all(hits.filter((_, i) => !states[i]!.blocked).map(({ limit, key, points }) => this.refund(limit, key, points)));
-    return states.map((state, i) => (state.blocked ? state : { ...state, remaining: Math.min(hits[i]!.limit.points, state.remaining + (hits[i]!.points ?? 1)) }));
+    const checked = await Promise.all(hits.map(({ limit, key }) => this.check(limit, key)));
+    const all = hits.map((_, i) => i);
+    const refusing = all.filter((i) => checked[i]!.blocked || checked[i]!.remaining < (hits[i]!.points ?? 1));
+    // The refusing counters first (they count the refusal and block); the rest only if none refused after all.
+    const phases = refusing.length > 0 ? [refusing, all.filter((i) => !refusing.includes(i))] : [all];
+    const states: (LimitState | undefined)[] = [];
+    const counted: number[] = [];
+    for (const phase of phases) {
+      const got = await Promise.all(phase.map((i) => this.hit(hits[i]!.limit, hits[i]!.key, hits[i]!.points)));
+      phase.forEach((i, j) => {
+        states[i] = got[j]!;
+        if (!got[j]!.blocked) counted.push(i);
+      });
+      if (got.some((state) => state.blocked)) {
+        await Promise.all(counted.map((i) => this.undo(hits[i]!.limit, hits[i]!.key, hits[i]!.points ?? 1)));
+        return hits.map((hit, i) => {
+          const state = states[i];
+          if (!state) return checked[i]!;
+          return state.blocked ? state : { ...state, remaining: Math.min(hit.limit.points, state.remaining + (hit.points ?? 1)) };
+        });
+      }
+    }
+    return states as LimitState[];
+  }
+
+  /** Takes back a hit that `hitAll` counted for an attempt another counter refused. @default refund */
+  protected async undo(limit: Limit, key: string, points: number): Promise<void> {
+    await this.refund(limit, key, points);
   }
 
   async refund(limit: Limit, key: string, points = 1): Promise<void> {

@@ -68,13 +68,28 @@ end
 return #KEYS`);
 
 /**
+ * Takes back a hit counted for an attempt that another counter refused (`hitAll` on a Cluster,
+ * after a race). KEYS: the counter; ARGV: the points. A count back at zero is deleted, so the
+ * refused attempt leaves no key; a key that expired meanwhile is left alone (never a count
+ * without expiry).
+ */
+const UNDO = lua(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local c = redis.call('DECRBY', KEYS[1], tonumber(ARGV[1]))
+if c <= 0 then redis.call('DEL', KEYS[1]) end
+return c`);
+
+/**
  * Rate limits in Redis, shared by every instance of the app, on rate-limiter-flexible's
  * `RateLimiterRedis`. One STRING per counter and key, `<prefix>rl:<name>:<sha256(key)>`
  * (redis-keys.ts), that expires with its window or block. A hit is one Lua script (SET NX EX +
  * INCRBY + PTTL) on that one key, so it is atomic and works on a Cluster without hash tags;
  * every other command touches one key too. `hitAll` and `refundAll` (a login's three buckets)
- * are one script each over their keys on a single Redis; on a Cluster, where the keys sit in different slots, it is
- * one hit per key at once and a refund when any refused.
+ * are one script each over their keys on a single Redis. On a Cluster, where the keys sit in
+ * different slots, `hitAll` checks every key, then hits only the refusing ones when any refuses
+ * (a refused attempt creates no key in the others), else every key; when a racing attempt took
+ * the last point in between, the hits it made are taken back ({@link UNDO}). `refundAll` is one
+ * refund per key.
  *
  * Fails closed: every call runs under the per-call deadline, so a stopped or paused Redis rejects with
  * `AuthError("SERVICE_UNAVAILABLE")` within `timeoutMs`. Deliberately not used from
@@ -122,6 +137,10 @@ export class RedisRateLimiter extends FlexibleRateLimiter {
     const keys = refunds.map(({ limit, key }) => this.keys.rateLimit(limit.name, hashKey(key)));
     const args = refunds.flatMap(({ limit, points = 1, clear }) => [clear ? "clear" : points, limit.duration]);
     await this.calls.script(REFUND_ALL, keys, args);
+  }
+
+  protected override async undo(limit: Limit, key: string, points: number): Promise<void> {
+    await this.calls.script(UNDO, [this.keys.rateLimit(limit.name, hashKey(key))], [points]);
   }
 
   protected create(limit: Limit): RateLimiterAbstract {

@@ -244,13 +244,15 @@ export class RateLimits {
   }
 
   /**
-   * Counts one attempt in every bucket, or in none: when a bucket refuses, the others get their
-   * point back. Otherwise a client spamming a pair that is locked would keep filling the
-   * account's ceiling and lock the owner out everywhere.
+   * Counts one attempt in every bucket, or in none: when a bucket refuses, only the refusing
+   * buckets count it and the others are never written. Otherwise a client spamming a pair that
+   * is locked would keep filling the account's ceiling and lock the owner out everywhere, and a
+   * flood refused per IP would leave a key per made-up email (refused requests store nothing
+   * but the counts of the buckets that refuse them, which exist already).
    */
   private async attempt(hits: readonly (readonly [Limit, string])[]): Promise<void> {
-    // One step for all buckets (one Redis script on a single Redis): refused buckets count the
-    // hit, the others are left untouched.
+    // Check-then-consume in one step for all buckets (one Redis script on a single Redis; on a
+    // Cluster, check all then hit, see RedisRateLimiter).
     const states = await this.limiter.hitAll(hits.map(([limit, key]) => ({ limit, key })));
     const refused = states.filter((state) => state.blocked);
     if (refused.length === 0) return;

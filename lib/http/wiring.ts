@@ -46,6 +46,7 @@ import { RedisCredentialStore } from "../adapters/redis-credential-store.js";
 import { RedisSessionStore } from "../adapters/redis-session-store.js";
 import { RedisTokenStore } from "../adapters/redis-token-store.js";
 import { RedisUserStore } from "../adapters/redis-user-store.js";
+import { RedisCalls } from "../adapters/redis-call.js";
 import { Csrf } from "./csrf.js";
 import { formOrJsonBody, jsonBody } from "./input.js";
 import type { PageOptions } from "./pages.js";
@@ -80,6 +81,8 @@ export interface Services {
   /** JWT mode's access tokens (for the JWKS endpoint). */
   accessTokens: AccessTokens | undefined;
   csrf: Csrf;
+  /** Resolves when the store answers (one PING under the store deadline), else `SERVICE_UNAVAILABLE`; memory: at once. */
+  health: () => Promise<void>;
   serialize: (user: UserRecord) => PublicUser;
   /** The texts and settings of the pages the emailed links answer browsers with. */
   pages: PageOptions;
@@ -174,6 +177,13 @@ function sessionStrategy(settings: SessionSettings, deps: StrategyDeps): { strat
   return { strategy, accessTokens: undefined, sessions };
 }
 
+/** One PING under the store deadline: a 503 when Redis is down, for requests that touch nothing else. */
+function redisHealth(calls: RedisCalls): () => Promise<void> {
+  return async () => {
+    await calls.call(calls.redis.ping());
+  };
+}
+
 /**
  * The composition root: builds the adapters the options ask for and the core services on them.
  * `steps` are the sign-in steps after the password (a second factor adds one here).
@@ -194,7 +204,11 @@ export function createServices(opts: ResolvedOptions, steps: readonly SignInStep
     : undefined;
   if (!limits) logger.warn("gatehouse: rateLimits is false: no rate limits and no lockout. Use this for load tests only.");
   const serialize = (user: UserRecord) => toPublicUser(user, opts.serializeUser);
-  const csrf = new Csrf(opts.http.allowedOrigins);
+  const csrf = new Csrf(
+    opts.http.allowedOrigins,
+    opts.mode === "session" ? { secrets: opts.secrets, cookie: { name: `${opts.session.cookieName}.csrf`, sameSite: opts.session.sameSite, secure: opts.session.secure } } : undefined,
+  );
+  const health = backend.kind === "redis" ? redisHealth(new RedisCalls(backend.client, timeoutMs)) : async () => {};
   const credentials = new Credentials({ store: credentialStore, users, serialize, now });
   const deps: StrategyDeps = { opts, users, events, csrf, serialize, credentials, credentialStore, sessionStore };
   const { strategy, accessTokens, sessions } = opts.mode === "jwt" ? jwtStrategy(opts.jwt, deps) : sessionStrategy(opts.session, deps);
@@ -254,6 +268,7 @@ export function createServices(opts: ResolvedOptions, steps: readonly SignInStep
     bearer: strategy instanceof JwtStrategy ? strategy : undefined,
     accessTokens,
     csrf,
+    health,
     serialize,
     pages: { templates: opts.mail.pages, appName: opts.mail.appName, appUrl: opts.appUrl },
     body: jsonBody(opts.http.bodyLimit),

@@ -92,7 +92,8 @@ export interface RateLimiter {
   /**
    * Counts one attempt on several counters, all or none: when every counter allows it, each
    * counts it; when any refuses it, only the refusing counters count it (and block), the others
-   * are left as they were, so a client hammering one locked counter cannot fill the others.
+   * are left as they were (a counter without a count is not created), so a client hammering one
+   * locked counter cannot fill the others, nor a flood refused per IP create a key per email.
    * Resolves each counter's state, in the order of `hits` (`blocked` on the refusing ones).
    */
   hitAll(hits: readonly LimitHit[]): Promise<LimitState[]>;

@@ -120,6 +120,17 @@ function rateLimiterContract(name: string, make: () => RateLimiter): void {
       expect((await limiter.check(BLOCKING, key)).blocked).to.equal(true);
     });
 
+    it("hitAll refused by one counter writes nothing in the others: no count, no window started", async () => {
+      const others = [freshKey(), freshKey()];
+      for (let i = 0; i < 5; i++) await limiter.hit(BLOCKING, key);
+      for (let i = 0; i < 3; i++) {
+        const states = await limiter.hitAll([{ limit: WINDOWED, key: others[0]! }, { limit: BLOCKING, key }, { limit: TEN, key: others[1]! }]);
+        expect(states.map((s) => s.blocked)).to.deep.equal([false, true, false]);
+      }
+      expect(await limiter.check(WINDOWED, others[0]!)).to.deep.equal({ blocked: false, remaining: 3, retryAfter: 0 });
+      expect(await limiter.check(TEN, others[1]!)).to.deep.equal({ blocked: false, remaining: 10, retryAfter: 0 });
+    });
+
     it("refundAll hands points back and clears, in one step", async () => {
       const other = freshKey();
       for (let i = 0; i < 3; i++) await limiter.hitAll([{ limit: BLOCKING, key }, { limit: WINDOWED, key: other }]);

@@ -48,7 +48,7 @@ describe("CSRF (session mode)", () => {
     expect((await request(app).post("/auth/login").send({ email, password: PASSWORD })).status).to.equal(200);
   });
 
-  it("an anonymous session from GET /csrf needs its token for login; a dead cookie does not block login", async () => {
+  it("the pre-sign-in token of GET /csrf is needed for login once its cookie is set; a dead session cookie does not block login", async () => {
     const { app } = await makeApp();
     const { email } = await register(app);
     const agent = request.agent(app);

@@ -180,9 +180,9 @@ for (const mode of MODES) {
         if (op.security.length) await provoke(op, 401, { op, path, query, body }, "no credential");
         if (mode === "session" && op.method !== "get") {
           await provoke(op, 403, { op, path, query, body, headers: { Origin: "http://evil.test" } }, "a foreign Origin");
-          // An anonymous session cookie (from GET /csrf) without its token. The emailed links' POSTs
-          // need no synchronizer token (their page's plain form cannot send one; the token proves intent).
-          const anon = sessionCookie(await request(t.app).get("/auth/csrf"))!;
+          // The pre-sign-in CSRF cookie (from GET /csrf) without its token. The emailed links' POSTs
+          // need no CSRF token (their page's plain form cannot send one; the token proves intent).
+          const anon = sessionCookie(await request(t.app).get("/auth/csrf"), "gh.sid.csrf")!;
           if (!["/verify-email", "/account/confirm-email-change"].includes(op.path)) await provoke(op, 403, { op, path, query, body, headers: { Cookie: anon } }, "a cookie without its CSRF token");
           if (!op.responses["403"]) problems.push(`${key(op)}: 403 CSRF_INVALID is not listed`);
         } else if (JSON.stringify(op.responses["403"] ?? "").includes("CSRF_INVALID")) {

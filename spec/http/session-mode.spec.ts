@@ -9,15 +9,15 @@ describe("[session] POST /login", () => {
   it("changes the session id: a cookie from before sign-in is dead after (no fixation)", async () => {
     const { app } = await makeApp();
     const { email } = await register(app);
-    const agent = request.agent(app);
-    const pre = await agent.get("/auth/csrf");
-    const before = sessionCookie(pre);
+    // GET /csrf stores no session: the cookie from before this sign-in is an earlier sign-in's.
+    const { agent, res: first, csrfToken } = await login(app, email);
+    const before = sessionCookie(first);
     expect(before).to.be.a("string");
-    const res = await agent.post("/auth/login").set("X-CSRF-Token", pre.body.csrfToken).send({ email, password: PASSWORD });
+    const res = await agent.post("/auth/login").set("X-CSRF-Token", csrfToken).send({ email, password: PASSWORD });
     expect(res.status).to.equal(200);
     const after = sessionCookie(res);
     expect(after).to.be.a("string").and.not.equal(before);
-    expect(res.body.csrfToken).to.not.equal(pre.body.csrfToken);
+    expect(res.body.csrfToken).to.not.equal(csrfToken);
     expect((await request(app).get("/auth/me").set("Cookie", before!)).status).to.equal(401);
     expect((await request(app).get("/auth/me").set("Cookie", after!)).status).to.equal(200);
   });

@@ -84,16 +84,22 @@ export function sessionRoutes(routes: RouteTable, services: Services): void {
   routes.route({ method: "get", path: "/me", summary: "The signed-in user", auth: true, restricted: true, success: { status: 200, description: "The user.", shape: "UserAnswer" }, errors: [] }, me);
 
   if (!jwt) {
-    const csrfToken: RouteHandler = (req, res) => {
+    const csrfToken: RouteHandler = async (req, res) => {
       if (!req.session) throw new AuthError("SERVICE_UNAVAILABLE", { retryAfter: 1 });
-      res.json({ csrfToken: csrf.token(req) });
+      const signedIn = strategy.currentId(req) !== undefined;
+      // A signed-in request read its session from the store; an anonymous one touched nothing,
+      // so ask the store once: a token while it is down would be a 200 for a site that cannot sign in.
+      if (!signedIn) await services.health();
+      res.json({ csrfToken: csrf.issue(req, res, signedIn) });
     };
     routes.route(
       {
         method: "get",
         path: "/csrf",
-        summary: "The session's CSRF token",
-        description: "Send it as `X-CSRF-Token` on unsafe requests that carry the session cookie. Creates an anonymous session when there is none.",
+        summary: "The CSRF token",
+        description:
+          "Send it as `X-CSRF-Token` on unsafe requests. Signed in: the session's token. Otherwise a signed pre-sign-in token, also set as the HttpOnly cookie " +
+          "`<session cookie>.csrf`: nothing is stored for it, and signing in replaces it with the new session's token.",
         success: { status: 200, description: "The token.", shape: "CsrfToken" },
         errors: [],
       },
