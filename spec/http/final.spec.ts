@@ -318,7 +318,7 @@ for (const mode of MODES) {
         return {
           run: () => owner.delete("/auth/sessions"),
           outcome: async () => {
-            const live = [(await other.meStatus()) === 200, (await third.meStatus()) === 200];
+            const live: [boolean, boolean] = [(await other.meStatus()) === 200, (await third.meStatus()) === 200];
             // Both ended, or both live: never one of them.
             return { changed: !live[0] && !live[1], othersLive: live[0] && live[1] };
           },
