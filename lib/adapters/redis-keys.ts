@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { parseSessionId } from "../core/session-id.js";
 
 /**
  * The options every Redis adapter takes, checked in one place ({@link resolveRedisOptions}).
@@ -53,15 +54,17 @@ export function resolveRedisOptions(owner: string, options: RedisAdapterOptions 
  * | `P{u:<id>}:user` | HASH: id, email, name?, emailVerified "1"/"0", passwordHash, createdAt, updatedAt | RedisUserStore | until deleted |
  * | `P{e:<sha256hex(email)>}:email` | STRING: the owner's id (the email index; the hash keeps the key short and brace-free) | RedisUserStore | until released |
  * | `P{u:<id>}:claim:<sha256hex(email)>` | STRING: a lease while a change to that email is in flight | RedisUserStore | PX lease |
- * | `P{u:<id>}:sessions` | ZSET: session ids by the latest moment each may live (ms) | RedisSessionIndex | EX absolute timeout, renewed on each sign-in |
- * | `Psess:<sessionId>` | STRING: the express-session JSON (see RedisSessionStore) | RedisSessionStore | EX idle/absolute timeout |
+ * | `P{u:<id>}:cred` | HASH: the credential record (epoch, password fingerprints, the user copy, pending change; see ports/credential-store.ts) | RedisCredentialStore | while the user lives; a deleted user's tombstone expires |
+ * | `P{u:<id>}:sess:<rand>` | STRING: `<epoch> <session JSON>`, a signed-in session whose id is `<id>.<rand>` | RedisSessionStore | EX idle/absolute timeout |
+ * | `P{u:<id>}:sessions` | ZSET: `<handle>:<rand>` of the user's sessions by the latest moment each may live (ms) | RedisSessionStore | EX absolute timeout, renewed on each sign-in |
+ * | `Psess:<sessionId>` | STRING: a session the app itself keeps for a visitor who is not signed in (Gatehouse stores none) | RedisSessionStore | EX idle timeout |
  * | `P{u:<id>}:family:<familyId>` | HASH: a refresh-token family | RedisRefreshStore | EX family lifetime |
  * | `P{u:<id>}:families` | ZSET: the user's family ids by their end (ms) | RedisRefreshStore | EX family lifetime |
  * | `P{u:<id>}:mfa`, `:mfa:recovery`, `:mfa:setup`, `:mfa:pending` | HASH (sealed TOTP secret, last step), SET (recovery code hashes), STRING (secret being enrolled), HASH (pending sign-in steps) | RedisMfaStore | setup and pending expire |
  * | `P{u:<id>}:token:<purpose>` | HASH: the user's one live emailed token of that purpose (SHA-256 only) | RedisTokenStore | EX token lifetime |
  * | `Prl:<limit>:<sha256b64url(key)>` | STRING: a rate-limit count (rate-limiter-flexible's format) | RedisRateLimiter | EX window or block |
  *
- * Session and rate-limit keys carry no hash tag: each command or script on them touches one key
+ * An app's own anonymous sessions and rate-limit keys carry no hash tag: each command or script on them touches one key
  * (or, for a login's buckets on a single Redis, keys the client never routes), so they spread
  * over the whole Cluster.
  */
@@ -78,6 +81,21 @@ export class RedisKeys {
 
   emailClaim(userId: string, email: string): string {
     return `${this.prefix}{u:${userId}}:claim:${sha256hex(email)}`;
+  }
+
+  credential(userId: string): string {
+    return `${this.prefix}{u:${userId}}:cred`;
+  }
+
+  /** What a signed-in session's key starts with; the session's random part follows. */
+  userSessionBase(userId: string): string {
+    return `${this.prefix}{u:${userId}}:sess:`;
+  }
+
+  /** The key of a session: in its user's slot when the id is a signed-in one (`<userId>.<rand>`). */
+  sessionOf(sessionId: string): string {
+    const owned = parseSessionId(sessionId);
+    return owned ? this.userSessionBase(owned.userId) + owned.rand : this.session(sessionId);
   }
 
   sessionIndex(userId: string): string {
