@@ -118,6 +118,7 @@ export class MemoryRefreshStore implements RefreshStore {
 }
 
 function withUser(stored: Stored, user: string): RefreshFamily {
-  const { rotAt: _rotAt, ...family } = structuredClone(stored);
-  return { ...family, user: JSON.parse(user) as PublicUser };
+  const family: RefreshFamily & { rotAt?: number } = { ...structuredClone(stored), user: JSON.parse(user) as PublicUser };
+  delete family.rotAt;
+  return family;
 }
