@@ -75,6 +75,8 @@ export interface AuthOptions {
     refreshTtl?: number;
     /** A refresh token reused within this many seconds of its rotation gets the same successor (two tabs); later, reuse revokes the family. @default 10 */
     refreshGrace?: number;
+    /** Refresh-token families (signed-in devices) a user may have at once; a sign-in beyond ends the oldest. @default 50 */
+    maxFamiliesPerUser?: number;
     /** `iss` of issued tokens and the only accepted one. @default the origin of `appUrl` */
     issuer?: string;
     /** `aud` of issued tokens and the only accepted one. @default the origin of `appUrl` */
@@ -278,6 +280,7 @@ export interface JwtSettings {
   accessTtl: number;
   refreshTtl: number;
   refreshGrace: number;
+  maxFamiliesPerUser: number;
   issuer: string;
   audience: string;
 }
@@ -721,6 +724,7 @@ function resolveJwt(j: Record<string, unknown>, secrets: string[], appUrl: URL):
     accessTtl: positiveInt(j.accessTtl, "jwt.accessTtl", 900),
     refreshTtl: positiveInt(j.refreshTtl, "jwt.refreshTtl", 2592000),
     refreshGrace: positiveInt(j.refreshGrace, "jwt.refreshGrace", 10, 0),
+    maxFamiliesPerUser: positiveInt(j.maxFamiliesPerUser, "jwt.maxFamiliesPerUser", 50),
     issuer,
     audience,
   };

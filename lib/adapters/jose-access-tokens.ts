@@ -5,6 +5,9 @@ import type { AccessClaims, AccessTokens } from "../ports/access-tokens.js";
 /** The `typ` of access tokens (RFC 9068): a token of any other type is refused as an access token. */
 const ACCESS_TYP = "at+jwt";
 
+/** How far (seconds) another instance's clock may run ahead: an `iat` further in the future is refused. */
+const CLOCK_SKEW = 30;
+
 /** Verified tokens kept in memory (most recently used first out last). */
 const CACHE_SIZE = 10_000;
 
@@ -21,7 +24,9 @@ export interface JoseAccessTokensOptions {
 /**
  * Access tokens with jose. Verification accepts exactly one algorithm, looks keys up only by
  * `kid` among the configured ones (a `jwk`, `jku` or `x5u` in the header is never used), and
- * requires `exp`, `iat`, `sub`, `jti`, `sid`, `aud`, `iss` and `typ: at+jwt`.
+ * requires `exp`, `iat`, `sub`, `jti`, `sid`, `aud`, `iss` and `typ: at+jwt`. A token whose
+ * lifetime (`exp - iat`) exceeds the configured TTL, or issued in the future, is refused: a
+ * token signed with a leaked or misused key cannot grant itself a long life.
  */
 export class JoseAccessTokens implements AccessTokens {
   readonly ttl: number;
@@ -75,6 +80,8 @@ export class JoseAccessTokens implements AccessTokens {
         requiredClaims: ["exp", "iat", "sub", "jti", "sid"],
       });
       if (typeof payload.sub !== "string" || typeof payload.sid !== "string" || typeof payload.jti !== "string") return null;
+      // We never issue a longer-lived token, nor one dated ahead: such a token was not made by sign().
+      if (payload.exp! - payload.iat! > this.ttl || payload.iat! > Math.floor(now / 1000) + CLOCK_SKEW) return null;
       const claims = { sub: payload.sub, sid: payload.sid, jti: payload.jti };
       this.verified.set(token, { ...claims, exp: payload.exp! });
       if (this.verified.size > CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);

@@ -1,48 +1,87 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { AuthError } from "../errors.js";
-import type { RefreshFamily, RefreshStore } from "../ports/refresh-store.js";
-import type { UserStore } from "../ports/user-store.js";
+import type { NewFamily, RefreshFamily, RefreshStore } from "../ports/refresh-store.js";
 import type { PublicUser, RequestContext, UserRecord } from "../types.js";
-import { passwordFingerprint, sha256 } from "./email-tokens.js";
+import { passwordFingerprint } from "./email-tokens.js";
 import type { Events } from "./events.js";
 import type { SignInGrant } from "./sign-in.js";
 
-const SHAPE = /^([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
+/** `<userId>.<familyId>.<n>.<mac>`: n a safe integer without leading zeros, the MAC 256 bits. */
+const SHAPE = /^([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]{22})\.(0|[1-9][0-9]{0,14})\.([A-Za-z0-9_-]{43})$/;
 
 export interface RefreshTokensDeps {
   store: RefreshStore;
-  users: UserStore;
   events: Events;
   serialize: (user: UserRecord) => PublicUser;
   now: () => number;
+  /** The app's secrets: the first one signs refresh tokens, all of them verify (rotation). */
+  secrets: readonly string[];
   /** Family lifetime, seconds (absolute). */
   ttl: number;
   /** Grace window for a second use of a just-rotated token, seconds. */
   grace: number;
+  /** Families a user may have at once; a new sign-in beyond ends the oldest. */
+  maxFamilies: number;
 }
 
-/** What happened to a presented refresh token. */
-export type Refreshed = { ok: true; family: RefreshFamily; token: string } | { ok: false; reuse: boolean; userId?: string };
+/** A presented refresh token, once its MAC checked out. */
+export interface ParsedRefreshToken {
+  userId: string;
+  familyId: string;
+  n: number;
+}
+
+/** A change of the user's credentials is stuck in flight: settle it for `userId`, then try again. */
+export interface Pending {
+  pending: string;
+}
 
 /**
- * Refresh tokens: `<userId>.<familyId>.<256 random bits>`, opaque, stored as SHA-256 only. Each
- * use rotates the token (the old one is dead); a replayed token ends its whole family, so a thief
- * and the user are both signed out. A second use of the token just rotated, within the grace
- * window, gets the same successor (two tabs refreshing at once): the successor is kept sealed
- * with a key derived from the old token, so only its holder can open it.
+ * What happened to a presented refresh token: `invalid` (malformed, forged, unknown, ended),
+ * `reuse` (a real but superseded token: its family has just ended) or `pending`.
+ */
+export type Refreshed = { ok: true; family: RefreshFamily; token: string } | { ok: false; reason: "invalid" | "reuse"; userId?: string } | ({ ok: false; reason: "pending" } & Pending);
+
+/**
+ * Refresh tokens: `<userId>.<familyId>.<n>.<mac>`, where `n` is the family's generation (one
+ * more per rotation) and `mac` an HMAC-SHA256 of the three under the app's secret. The store
+ * keeps only the family's current `n`: a token is checked by its MAC first, so a made-up one
+ * (right shape, ids of a real family, wrong MAC) is refused without touching the family, and
+ * only a token that was really issued can trigger reuse detection. Each use rotates to `n + 1`;
+ * presenting an older generation ends the whole family (a thief and the user are both signed
+ * out), except the one just rotated within the grace window, which gets the current token
+ * again (two tabs refreshing at once): tokens are a function of their generation, so it is the
+ * same successor.
  */
 export class RefreshTokens {
   constructor(private readonly deps: RefreshTokensDeps) {}
 
-  parse(token: string): { userId: string; familyId: string; hash: string } | null {
+  /** The ids and generation of a token of ours, or null (malformed, or a MAC no secret made). */
+  parse(token: string): ParsedRefreshToken | null {
     const m = SHAPE.exec(token);
-    return m ? { userId: m[1]!, familyId: m[2]!, hash: sha256(token) } : null;
+    if (!m) return null;
+    const [, userId, familyId, n, mac] = m as unknown as [string, string, string, string, string];
+    // The text is compared, not its decoding: one token has one spelling.
+    const presented = Buffer.from(mac, "latin1");
+    let valid = false;
+    // Constant time, and every secret tried whatever matched: no timing tells which one signed.
+    for (const secret of this.deps.secrets) valid = timingSafeEqual(presented, Buffer.from(sign(secret, userId, familyId, n), "latin1")) || valid;
+    return valid ? { userId, familyId, n: Number(n) } : null;
   }
 
-  /** Starts a family for a new sign-in and returns its first token. */
-  async start(user: UserRecord, ctx: RequestContext, grant: SignInGrant = {}): Promise<{ family: RefreshFamily; token: string }> {
+  private mint(userId: string, familyId: string, n: number): string {
+    return `${userId}.${familyId}.${n}.${sign(this.deps.secrets[0]!, userId, familyId, String(n))}`;
+  }
+
+  /**
+   * Begins a family for a sign-in that verified `user.passwordHash`, and returns its first token.
+   * Compare-and-create: the family begins only while that hash is still the user's.
+   *
+   * @throws AuthError `INVALID_CREDENTIALS` when the password changed (or the user went) meanwhile.
+   */
+  async start(user: UserRecord, ctx: RequestContext, grant: SignInGrant = {}): Promise<{ family: RefreshFamily; token: string } | Pending> {
     const now = this.deps.now();
-    const family: RefreshFamily = {
+    const family: NewFamily = {
       id: randomBytes(16).toString("base64url"),
       userId: user.id,
       createdAt: now,
@@ -50,104 +89,77 @@ export class RefreshTokens {
       seenAt: now,
       ip: ctx.ip,
       userAgent: ctx.userAgent?.slice(0, 256),
-      user: this.deps.serialize(user),
-      pwd: passwordFingerprint(user.passwordHash),
       authAt: now,
       ...(grant.restricted ? { restricted: grant.restricted } : {}),
     };
-    const token = mint(user.id, family.id);
-    await this.deps.store.create(family, sha256(token));
-    return { family, token };
+    const admission = { pwd: passwordFingerprint(user.passwordHash), user: { json: JSON.stringify(this.deps.serialize(user)), at: user.updatedAt } };
+    const r = await this.deps.store.create(family, admission, this.deps.maxFamilies);
+    if (r.status === "pending") return { pending: user.id };
+    // The password this sign-in verified is no longer the user's: it must not begin anything.
+    if (r.status === "refused") throw new AuthError("INVALID_CREDENTIALS");
+    return { family: r.family, token: this.mint(user.id, r.family.id, r.family.n) };
   }
 
   /** Rotates a presented token. */
   async rotate(token: string): Promise<Refreshed> {
     const parsed = this.parse(token);
-    if (!parsed) return { ok: false, reuse: false };
-    const user = await this.deps.users.findById(parsed.userId);
-    if (!user) {
-      await this.deps.store.delete(parsed.userId, parsed.familyId);
-      return { ok: false, reuse: false };
-    }
-    const next = mint(parsed.userId, parsed.familyId);
-    const result = await this.deps.store.rotate(
-      parsed.userId,
-      parsed.familyId,
-      parsed.hash,
-      // A family begun under an older password (one that slipped past "revoke all" during a reset) ends here.
-      { hash: sha256(next), sealed: seal(token, next), user: this.deps.serialize(user), pwd: passwordFingerprint(user.passwordHash) },
-      this.deps.now(),
-      this.deps.grace * 1000,
-    );
+    if (!parsed) return { ok: false, reason: "invalid" };
+    const { userId, familyId, n } = parsed;
+    const result = await this.deps.store.rotate(userId, familyId, n, this.deps.now(), this.deps.grace * 1000);
     switch (result.status) {
       case "rotated":
-        return { ok: true, family: result.family, token: next };
-      case "grace": {
-        const successor = unseal(token, result.sealedNext);
-        return successor ? { ok: true, family: result.family, token: successor } : { ok: false, reuse: false };
-      }
+      case "grace":
+        return { ok: true, family: result.family, token: this.mint(userId, familyId, result.family.n) };
       case "reuse":
-        return { ok: false, reuse: true, userId: parsed.userId };
+        return { ok: false, reason: "reuse", userId };
+      case "pending":
+        return { ok: false, reason: "pending", pending: userId };
       default:
-        return { ok: false, reuse: false };
+        return { ok: false, reason: "invalid" };
     }
   }
 
   /**
    * RFC 7009 revocation of a refresh token: ends its family. Only a token that was really issued
-   * does: it is presented to the store like a rotation (one atomic step that also tells a made-up
-   * token from a real one), and the family it belongs to is then deleted. Resolves whether a
-   * live family ended; a dead or made-up token changes nothing.
+   * does: it is presented like a rotation (which a made-up token never reaches), and the family
+   * it belongs to is then deleted. Resolves whether a live family ended; a dead or made-up
+   * token changes nothing.
    */
-  async revoke(token: string, ctx: RequestContext): Promise<boolean> {
+  async revoke(token: string, ctx: RequestContext): Promise<boolean | Pending> {
     const r = await this.rotate(token);
     if (r.ok) return this.endFamily(r.family.userId, r.family.id, ctx);
+    if (r.reason === "pending") return r;
     // A replay: the store has just ended the family, as on POST /refresh.
-    if (r.reuse && r.userId) this.deps.events.emit("onRefreshReuse", ctx, { userId: r.userId });
-    return r.reuse;
+    if (r.reason === "reuse" && r.userId) this.deps.events.emit("onRefreshReuse", ctx, { userId: r.userId });
+    return r.reason === "reuse";
   }
 
   /** Ends one family (an access token's, on revocation) and reports it as a sign-out. */
-  async endFamily(userId: string, familyId: string, ctx: RequestContext): Promise<boolean> {
-    const family = await this.deps.store.get(userId, familyId, this.deps.now());
-    if (!family) return false;
+  async endFamily(userId: string, familyId: string, ctx: RequestContext): Promise<boolean | Pending> {
+    const read = await this.deps.store.get(userId, familyId, this.deps.now());
+    if (read.status === "pending") return { pending: userId };
+    if (read.status !== "live") return false;
     if (!(await this.deps.store.delete(userId, familyId))) return false;
-    this.deps.events.emit("onLogout", ctx, { user: family.user });
+    this.deps.events.emit("onLogout", ctx, { user: read.family.user });
     return true;
   }
 
   /** Like `rotate`, but failures are `INVALID_REFRESH_TOKEN`; a replay that ended a family is reported. */
-  async rotateOrThrow(token: string, ctx: RequestContext): Promise<{ family: RefreshFamily; token: string }> {
+  async rotateOrThrow(token: string, ctx: RequestContext): Promise<{ family: RefreshFamily; token: string } | Pending> {
     const r = await this.rotate(token);
     if (r.ok) return r;
-    if (r.reuse && r.userId) this.deps.events.emit("onRefreshReuse", ctx, { userId: r.userId });
+    if (r.reason === "pending") return r;
+    if (r.reason === "reuse" && r.userId) this.deps.events.emit("onRefreshReuse", ctx, { userId: r.userId });
     throw new AuthError("INVALID_REFRESH_TOKEN");
   }
 }
 
-function mint(userId: string, familyId: string): string {
-  return `${userId}.${familyId}.${randomBytes(32).toString("base64url")}`;
+/** Whether a result asks for a stuck change to be settled first. */
+export function isPending(r: unknown): r is Pending {
+  return typeof r === "object" && r !== null && typeof (r as Partial<Pending>).pending === "string";
 }
 
-function sealKey(oldToken: string): Buffer {
-  return createHash("sha256").update(`gatehouse/refresh-seal:${oldToken}`).digest();
-}
-
-/** Encrypts the successor so that only a holder of the old token can read it (AES-256-GCM). */
-function seal(oldToken: string, successor: string): string {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv("aes-256-gcm", sealKey(oldToken), iv);
-  const body = Buffer.concat([cipher.update(successor, "utf8"), cipher.final()]);
-  return Buffer.concat([iv, cipher.getAuthTag(), body]).toString("base64url");
-}
-
-function unseal(oldToken: string, sealed: string): string | null {
-  try {
-    const raw = Buffer.from(sealed, "base64url");
-    const decipher = createDecipheriv("aes-256-gcm", sealKey(oldToken), raw.subarray(0, 12));
-    decipher.setAuthTag(raw.subarray(12, 28));
-    return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString("utf8");
-  } catch {
-    return null;
-  }
+/** The MAC of a refresh token: domain-separated, so no other HMAC of the secret can pass for one. */
+function sign(secret: string, userId: string, familyId: string, n: string): string {
+  return createHmac("sha256", secret).update(`gatehouse/refresh-token\u0000${userId}\u0000${familyId}\u0000${n}`).digest("base64url");
 }

@@ -5,6 +5,7 @@ import type { PasswordHasher } from "../ports/password-hasher.js";
 import type { UserStore } from "../ports/user-store.js";
 import type { TokenStore } from "../ports/token-store.js";
 import type { CredentialStore } from "../ports/credential-store.js";
+import type { RefreshStore } from "../ports/refresh-store.js";
 import type { SessionStore } from "../ports/session-store.js";
 import type { PublicUser, UserRecord } from "../types.js";
 import type { AccessTokens } from "../ports/access-tokens.js";
@@ -115,7 +116,7 @@ function hashers(opts: ResolvedOptions): { primary: PasswordHasher; others: Pass
 }
 
 /** The stores: the app's own (held to "fail closed within the deadline"), else Redis or memory. */
-function stores(opts: ResolvedOptions): { users: UserStore; tokens: TokenStore; mfa: MfaStore; credentials: CredentialStore; sessions: () => SessionStore } {
+function stores(opts: ResolvedOptions): { users: UserStore; tokens: TokenStore; mfa: MfaStore; credentials: CredentialStore; sessions: () => SessionStore; families: () => RefreshStore } {
   const { backend, timeoutMs, custom } = opts.storage;
   const own = <T extends object>(store: T | undefined, name: string) => (store ? failClosed(store, `storage.${name}`, timeoutMs) : undefined);
   if (backend.kind === "memory") {
@@ -133,13 +134,14 @@ function stores(opts: ResolvedOptions): { users: UserStore; tokens: TokenStore; 
     mfa: new RedisMfaStore(backend.client, redis),
     credentials: new RedisCredentialStore(backend.client, { ...redis, tombstoneTtl: longestCredential(opts) }),
     sessions: () => new RedisSessionStore(backend.client, redis),
+    families: () => new RedisRefreshStore(backend.client, redis),
   };
 }
 
 /** The credential records and sessions in memory: the session store checks the records in the same step. */
-function memoryCredentials(opts: ResolvedOptions): { credentials: CredentialStore; sessions: () => SessionStore } {
+function memoryCredentials(opts: ResolvedOptions): { credentials: CredentialStore; sessions: () => SessionStore; families: () => RefreshStore } {
   const credentials = new MemoryCredentialStore();
-  return { credentials, sessions: () => new MemorySessionStore(credentials, opts.now) };
+  return { credentials, sessions: () => new MemorySessionStore(credentials, opts.now), families: () => new MemoryRefreshStore(credentials) };
 }
 
 /** Seconds the longest credential can live: how long a deleted user's record must outlive them. */
@@ -154,17 +156,16 @@ interface StrategyDeps {
   csrf: Csrf;
   serialize: (user: UserRecord) => PublicUser;
   credentials: Credentials;
-  credentialStore: CredentialStore;
   sessionStore: () => SessionStore;
+  familyStore: () => RefreshStore;
 }
 
 /** Bearer tokens (jose + refresh families on Redis). */
 function jwtStrategy(jwt: JwtSettings, deps: StrategyDeps): { strategy: Strategy; accessTokens: AccessTokens; sessions: Sessions } {
-  const { opts, users, events, serialize } = deps;
-  const { backend, timeoutMs } = opts.storage;
-  const store = backend.kind === "redis" ? new RedisRefreshStore(backend.client, { keyPrefix: backend.keyPrefix, timeoutMs }) : new MemoryRefreshStore();
+  const { opts, events, serialize } = deps;
+  const store = deps.familyStore();
   const accessTokens = new JoseAccessTokens({ ...jwt, ttl: jwt.accessTtl });
-  const refresh = new RefreshTokens({ store, users, events, serialize, now: opts.now, ttl: jwt.refreshTtl, grace: jwt.refreshGrace });
+  const refresh = new RefreshTokens({ store, events, serialize, now: opts.now, secrets: opts.secrets, ttl: jwt.refreshTtl, grace: jwt.refreshGrace, maxFamilies: jwt.maxFamiliesPerUser });
   const sessions = new Sessions({ events, serialize, now: opts.now, timeouts: undefined });
   return { strategy: new JwtStrategy({ secrets: opts.secrets, now: opts.now, access: accessTokens, refresh, store, sessions, serialize, credentials: deps.credentials }), accessTokens, sessions };
 }
@@ -194,7 +195,7 @@ export function createServices(opts: ResolvedOptions, steps: readonly SignInStep
   const report = (what: string, err: unknown) => logger.error(`gatehouse: ${what} failed`, err);
   const events = new Events(opts.hooks as HookTable, report);
 
-  const { users, tokens, mfa: mfaStore, credentials: credentialStore, sessions: sessionStore } = stores(opts);
+  const { users, tokens, mfa: mfaStore, credentials: credentialStore, sessions: sessionStore, families: familyStore } = stores(opts);
   const { primary, others } = hashers(opts);
   const passwords = new Passwords(primary, others, new HashingQueue(opts.hashing.concurrency, opts.hashing.maxQueue));
   const policy = opts.password;
@@ -210,7 +211,7 @@ export function createServices(opts: ResolvedOptions, steps: readonly SignInStep
   );
   const health = backend.kind === "redis" ? redisHealth(new RedisCalls(backend.client, timeoutMs)) : async () => {};
   const credentials = new Credentials({ store: credentialStore, users, serialize, now });
-  const deps: StrategyDeps = { opts, users, events, csrf, serialize, credentials, credentialStore, sessionStore };
+  const deps: StrategyDeps = { opts, users, events, csrf, serialize, credentials, sessionStore, familyStore };
   const { strategy, accessTokens, sessions } = opts.mode === "jwt" ? jwtStrategy(opts.jwt, deps) : sessionStrategy(opts.session, deps);
   const { requireUser, optionalUser } = userGuards(strategy, logger, opts.requireVerifiedEmail, now, opts.mode === "jwt");
 

@@ -97,7 +97,7 @@ describe("Sessions", () => {
   });
 
   it("a refresh family is valid until its absolute end", () => {
-    const family: RefreshFamily = { id: "f", userId: user.id, createdAt: c.now(), expiresAt: c.now() + 1000, seenAt: c.now(), ip: undefined, userAgent: undefined, user: c.serialize(user), pwd: "fingerprint" };
+    const family: RefreshFamily = { id: "f", userId: user.id, createdAt: c.now(), expiresAt: c.now() + 1000, seenAt: c.now(), ip: undefined, userAgent: undefined, epoch: 0, n: 0, user: c.serialize(user) };
     expect(c.sessions.validateFamily(family)).to.deep.equal({ status: "valid", user: family.user });
     expect(c.sessions.validateFamily(null)).to.deep.equal({ status: "ended" });
     c.clock.advance(1);

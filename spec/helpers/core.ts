@@ -173,7 +173,8 @@ export function buildCore(o: CoreOptions = {}) {
   const now = clock.now;
   const users = o.users ?? new MemoryUserStore();
   const tokens = o.tokens ?? new MemoryTokenStore();
-  const refreshStore = o.refreshStore ?? new MemoryRefreshStore();
+  const revoker = new RecordingCredentialStore();
+  const refreshStore = o.refreshStore ?? new MemoryRefreshStore(revoker);
   const hasher = new CountingHasher(o.hasher);
   const passwords = new Passwords(hasher, [], new HashingQueue(4, 100));
   const reports: { what: string; err: unknown }[] = [];
@@ -193,7 +194,6 @@ export function buildCore(o: CoreOptions = {}) {
     locale: () => undefined,
     onError: (err) => void mailErrors.push(err),
   });
-  const revoker = new RecordingCredentialStore();
   const serialize = (user: UserRecord) => toPublicUser(user);
   const credentials = new Credentials({ store: revoker, users, serialize, now });
   const emailTokens = new EmailTokens({ tokens, users, now, limits });
@@ -204,7 +204,7 @@ export function buildCore(o: CoreOptions = {}) {
   const devices = new DeviceCredentials(["core-spec-secret-that-is-long-enough-0123"], now);
   const signIn = new SignIn({ users, passwords, proof, policy: POLICY, verification, recovery, devices, preventEnumeration: false, events, serialize, now, limits, report, steps: o.steps ?? [] });
   const sessions = new Sessions({ events, serialize, now, timeouts: o.timeouts ?? { idleTimeout: 1800, absoluteTimeout: 86400, touchAfter: 60 } });
-  const refreshTokens = new RefreshTokens({ store: refreshStore, users, events, serialize, now, ttl: 30 * 86400, grace: 10 });
+  const refreshTokens = new RefreshTokens({ store: refreshStore, events, serialize, now, secrets: ["core-spec-secret-that-is-long-enough-0123"], ttl: 30 * 86400, grace: 10, maxFamilies: 50 });
 
   /** A stored user with this password (hashed for real), verified unless said otherwise. */
   const createUser = async (email: string, password = PASSWORD, verified = true): Promise<UserRecord> => {

@@ -3,7 +3,7 @@ import type { Request, RequestHandler, Response } from "express";
 import { AuthError, type ErrorCode } from "../../errors.js";
 import type { AccessTokens } from "../../ports/access-tokens.js";
 import type { RefreshFamily, RefreshStore } from "../../ports/refresh-store.js";
-import type { RefreshTokens } from "../../core/refresh-tokens.js";
+import { isPending, type Pending, type RefreshTokens } from "../../core/refresh-tokens.js";
 import type { Sessions } from "../../core/sessions.js";
 import type { Credentials } from "../../core/credentials.js";
 import type { KeptCredential } from "../../ports/credential-store.js";
@@ -30,13 +30,16 @@ export interface JwtStrategyDeps {
   store: RefreshStore;
   sessions: Sessions;
   serialize: (user: UserRecord) => PublicUser;
+  /** The user's credential record: "revoke all", and settling a change an outage left in flight (a read that meets one settles it, then tries once more). */
   credentials: Credentials;
 }
 
 /**
- * Bearer tokens: short-lived access JWTs and rotating opaque refresh tokens whose families live
- * in Redis. Each protected request verifies the JWT (CPU) and reads its family (one Redis
- * round trip), so logout, revocation and password changes end access tokens at once.
+ * Bearer tokens: short-lived access JWTs and rotating refresh tokens whose families live in
+ * Redis next to the user's credential record. Each protected request verifies the JWT (CPU) and
+ * reads its family with the record (one Redis round trip), so logout, revocation and password
+ * changes end access tokens at once, and `req.user` is the record's copy of the user: a change
+ * is seen by every access token on its next request.
  */
 export class JwtStrategy implements Strategy {
   constructor(private readonly deps: JwtStrategyDeps) {}
@@ -58,13 +61,31 @@ export class JwtStrategy implements Strategy {
     const now = this.deps.now();
     const claims = await this.deps.access.verify(m[1]!, now);
     if (!claims) return { user: null };
-    // The family must still be alive: logout and revocation end its access tokens at once.
-    const family = await this.deps.store.get(claims.sub, claims.sid, now);
+    // The family must still be alive, and of the record's epoch: logout, revocation and "revoke
+    // all" end its access tokens at once.
+    const read = await this.settled(claims.sub, async () => {
+      const r = await this.deps.store.get(claims.sub, claims.sid, now);
+      return r.status === "pending" ? { pending: claims.sub } : r;
+    });
+    const family = read.status === "live" ? read.family : null;
     const verdict = this.deps.sessions.validateFamily(family);
     if (verdict.status === "ended" || !family) return { user: null };
     // The family, read on every request anyway, holds the authentication time: POST /reauth
     // refreshes it without a new access token.
     return { user: verdict.user, familyId: claims.sid, auth: { authAt: family.authAt ?? family.createdAt, restricted: family.restricted !== undefined } };
+  }
+
+  /**
+   * Runs `attempt`; when it meets a change stuck in flight, settles it and runs it once more. A
+   * change still stuck then is an outage: 503, nobody let in.
+   */
+  private async settled<T>(userId: string, attempt: () => Promise<T | Pending>): Promise<T> {
+    let r = await attempt();
+    if (!isPending(r)) return r;
+    await this.deps.credentials.settle(userId);
+    r = await attempt();
+    if (isPending(r)) throw new AuthError("SERVICE_UNAVAILABLE", { retryAfter: 1 });
+    return r;
   }
 
   current(req: Request): PublicUser | null {
@@ -86,7 +107,8 @@ export class JwtStrategy implements Strategy {
   }
 
   async signIn(req: Request, user: UserRecord, grant?: SignInGrant) {
-    const { family, token } = await this.deps.refresh.start(user, requestContext(req), grant);
+    const ctx = requestContext(req);
+    const { family, token } = await this.settled(user.id, () => this.deps.refresh.start(user, ctx, grant));
     return this.pair(user, family, token);
   }
 
@@ -102,7 +124,10 @@ export class JwtStrategy implements Strategy {
   }
 
   async refresh(req: Request, input: Record<string, unknown>) {
-    const { family, token } = await this.deps.refresh.rotateOrThrow(input.refresh_token as string, requestContext(req));
+    const presented = input.refresh_token as string;
+    const ctx = requestContext(req);
+    // Pending is answered only for a token whose MAC checked out: its user id is ours.
+    const { family, token } = await this.settled(this.deps.refresh.parse(presented)?.userId ?? "", () => this.deps.refresh.rotateOrThrow(presented, ctx));
     return this.pair(family.user, family, token);
   }
 
@@ -112,11 +137,12 @@ export class JwtStrategy implements Strategy {
    */
   async revoke(req: Request, token: string, hint: unknown): Promise<void> {
     const ctx = requestContext(req);
-    const asRefresh = () => (this.deps.refresh.parse(token) ? this.deps.refresh.revoke(token, ctx) : Promise.resolve(false));
+    const parsed = this.deps.refresh.parse(token);
+    const asRefresh = () => (parsed ? this.settled(parsed.userId, () => this.deps.refresh.revoke(token, ctx)) : Promise.resolve(false));
     const asAccess = async () => {
       // Signature, issuer, audience, type and expiry are checked: a forged token ends nothing.
       const claims = await this.deps.access.verify(token, this.deps.now());
-      return claims ? this.deps.refresh.endFamily(claims.sub, claims.sid, ctx) : false;
+      return claims ? this.settled(claims.sub, () => this.deps.refresh.endFamily(claims.sub, claims.sid, ctx)) : false;
     };
     for (const attempt of hint === "access_token" ? [asAccess, asRefresh] : [asRefresh, asAccess]) {
       if (await attempt()) return;
@@ -180,7 +206,12 @@ export class JwtStrategy implements Strategy {
     await this.deps.store.delete(user.id, family.id);
   }
 
-  async updateUser(_req: Request, user: UserRecord): Promise<void> {
-    await this.deps.store.updateUser(this.deps.serialize(user));
+  /**
+   * This request's identity takes the changed user. Every other access token reads the record's
+   * copy on its next request (the change commits it there), so there is nothing to fan out.
+   */
+  async updateUser(req: Request, user: UserRecord): Promise<void> {
+    const identity = (req as Marked)[IDENTITY];
+    if (identity?.user && identity.user.id === user.id) identity.user = this.deps.serialize(user);
   }
 }
