@@ -369,7 +369,7 @@ const MOVED: Record<string, string> = {
   redisTimeoutMs: "storage.timeoutMs",
   userStore: "storage.users",
   tokenStore: "storage.tokens",
-  sessionIndex: "nowhere: sessions and their index live in Redis in their user's slot, checked against the credential record (README, Security)",
+  sessionIndex: "storage.sessionIndex, which has since been removed (README, Security)",
   bodyLimit: "http.bodyLimit",
   trustedOrigins: "http.trustedOrigins",
   openapi: "http.openapi",
@@ -481,7 +481,7 @@ function fnOrUndefined(value: unknown, message: string): unknown {
 
 function resolveStorage(o: AuthOptions): StorageSettings {
   const st = plainObject(o.storage, "storage");
-  if (st.sessionIndex !== undefined) fail("storage.sessionIndex was removed in 0.3: sessions and their index live in Redis in their user's slot, checked against the user's credential record in one step (README, Security).");
+  if (st.sessionIndex !== undefined) fail("storage.sessionIndex was removed: sessions and their index live in Redis in their user's slot, checked against the user's credential record in one step (README, Security).");
   const inMemory = bool(st.inMemory, "storage.inMemory", false);
   const timeoutMs = positiveInt(st.timeoutMs, "storage.timeoutMs", 1500);
   const custom: StorageSettings["custom"] = {};

@@ -55,7 +55,8 @@ export class MemoryRefreshStore implements RefreshStore {
     if (verdict !== "ok") return { status: verdict };
     const c = this.credentials.view(family.userId, now);
     const mine = this.families(family.userId);
-    for (const [id, f] of mine) if (f.expiresAt <= now) mine.delete(id);
+    // Ended families (past their end, or of an older epoch) leave before the cap counts.
+    for (const [id, f] of mine) if (f.expiresAt <= now || f.epoch !== c.epoch) mine.delete(id);
     const stored: Stored = { ...structuredClone(family), epoch: c.epoch, n: 0 };
     mine.set(family.id, stored);
     // Insertion order is sign-in order: the oldest ends first.

@@ -1,4 +1,4 @@
-import { parseSessionId } from "../core/session-id.js";
+import { parseSessionId } from "../ports/session-store.js";
 import type { SessionAdmission, SessionEntry, SessionLimits, SessionRead, SessionStore } from "../ports/session-store.js";
 import type { MemoryCredentialStore } from "./memory-credential-store.js";
 

@@ -38,10 +38,13 @@ end
 `;
 
 /**
- * One change of the record (see {@link CredentialChange}); KEYS[2], when given, is the kept
- * credential, re-stamped with the new epoch: a session (a STRING `<epoch> <json>`) or a family
- * (a HASH with field `epoch`).
- * ARGV: pwd, rehash, revoke, gone, user, at, settles, tombstone ttl (s), kept kind.
+ * One change of the record (see {@link CredentialChange}). KEYS: the record, the user's session
+ * index and family index, and, when given, the kept credential, re-stamped with the new epoch:
+ * a session (a STRING `<epoch> <json>`) or a family (a HASH with field `epoch`). A deletion
+ * also removes every session and family of the user at once (the epoch already ends them; this
+ * frees their memory).
+ * ARGV: pwd, rehash, revoke, gone, user, at, settles, tombstone ttl (s), kept kind, session key
+ * base, family key base.
  */
 const COMMIT = lua(`
 local k = KEYS[1]
@@ -61,16 +64,22 @@ end
 if ARGV[7] ~= '' and c[4] == ARGV[7] then redis.call('HDEL', k, 'pending', 'pendingAt') end
 if ARGV[4] == '1' then
   redis.call('HSET', k, 'gone', '1')
-  redis.call('HDEL', k, 'user', 'pwd', 'prev', 'pending', 'pendingAt')
+  redis.call('HDEL', k, 'user', 'at', 'pwd', 'prev', 'pending', 'pendingAt')
   redis.call('EXPIRE', k, ARGV[8])
+  for _, m in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+    local rand = string.match(m, ':(.+)$')
+    if rand then redis.call('DEL', ARGV[10] .. rand) end
+  end
+  for _, id in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do redis.call('DEL', ARGV[11] .. id) end
+  redis.call('DEL', KEYS[2], KEYS[3])
 end
-if KEYS[2] then
+if KEYS[4] then
   if ARGV[9] == 'session' then
-    local v = redis.call('GET', KEYS[2])
+    local v = redis.call('GET', KEYS[4])
     local body = v and string.match(v, '^%d+ (.*)$')
-    if body then redis.call('SET', KEYS[2], epoch .. ' ' .. body, 'KEEPTTL') end
-  elseif redis.call('EXISTS', KEYS[2]) == 1 then
-    redis.call('HSET', KEYS[2], 'epoch', epoch)
+    if body then redis.call('SET', KEYS[4], epoch .. ' ' .. body, 'KEEPTTL') end
+  elseif redis.call('EXISTS', KEYS[4]) == 1 then
+    redis.call('HSET', KEYS[4], 'epoch', epoch)
   end
 end
 return epoch`);
@@ -105,7 +114,7 @@ export class RedisCredentialStore implements CredentialStore {
   }
 
   async commit(userId: string, change: CredentialChange): Promise<void> {
-    const keys = [this.keys.credential(userId)];
+    const keys = [this.keys.credential(userId), this.keys.sessionIndex(userId), this.keys.families(userId)];
     let kind = "";
     if (change.keep && "session" in change.keep) {
       keys.push(this.keys.sessionOf(change.keep.session));
@@ -124,6 +133,8 @@ export class RedisCredentialStore implements CredentialStore {
       change.settles ?? "",
       Math.max(1, Math.ceil(this.options.tombstoneTtl)),
       kind,
+      this.keys.userSessionBase(userId),
+      this.keys.familyBase(userId),
     ]);
   }
 }

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { parseSessionId } from "../core/session-id.js";
+import { parseSessionId } from "../ports/session-store.js";
 
 /**
  * The options every Redis adapter takes, checked in one place ({@link resolveRedisOptions}).
@@ -112,7 +112,12 @@ export class RedisKeys {
   }
 
   family(userId: string, familyId: string): string {
-    return `${this.prefix}{u:${userId}}:family:${familyId}`;
+    return this.familyBase(userId) + familyId;
+  }
+
+  /** What a family's key starts with; the family id follows. */
+  familyBase(userId: string): string {
+    return `${this.prefix}{u:${userId}}:family:`;
   }
 
   families(userId: string): string {

@@ -40,12 +40,19 @@ redis.call('EXPIRE', KEYS[1], ARGV[5])
 local id = redis.call('HGET', KEYS[1], 'id')
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 redis.call('ZADD', KEYS[2], redis.call('HGET', KEYS[1], 'expiresAt'), id)
--- Every family has the same lifetime: the lowest end is the oldest sign-in, and it ends first.
+-- Over the cap: families that already ended (an older epoch) go first, then the oldest live
+-- ones (every family has the same lifetime: the lowest end is the oldest sign-in); never this one.
 local extra = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[6])
-if extra > 0 then
-  for _, old in ipairs(redis.call('ZRANGE', KEYS[2], 0, extra - 1)) do
-    redis.call('DEL', ARGV[7] .. old)
-    redis.call('ZREM', KEYS[2], old)
+for pass = 1, 2 do
+  if extra <= 0 then break end
+  for _, old in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+    if extra <= 0 then break end
+    local e = redis.call('HGET', ARGV[7] .. old, 'epoch')
+    if old ~= id and (pass == 2 or not e or tonumber(e) ~= c.epoch) then
+      redis.call('DEL', ARGV[7] .. old)
+      redis.call('ZREM', KEYS[2], old)
+      extra = extra - 1
+    end
   end
 end
 redis.call('EXPIRE', KEYS[2], ARGV[5])

@@ -1,4 +1,4 @@
-import { parseSessionId } from "../core/session-id.js";
+import { parseSessionId } from "../ports/session-store.js";
 import type { SessionAdmission, SessionEntry, SessionLimits, SessionRead, SessionStore } from "../ports/session-store.js";
 import { CREDENTIAL_LUA } from "./redis-credential-store.js";
 import { lua, RedisCalls, type RedisClient } from "./redis-call.js";
@@ -6,6 +6,9 @@ import { resolveRedisOptions, type RedisAdapterOptions, type RedisKeys } from ".
 
 /** The session's epoch and JSON, from its stored `<epoch> <json>`. */
 const SESSION_LUA = `
+local function rand(member)
+  return string.match(member, ':(.+)$')
+end
 local function parse(v)
   if not v then return nil end
   local e, body = string.match(v, '^(%d+) (.*)$')
@@ -44,10 +47,10 @@ local over = redis.call('ZCARD', KEYS[3]) - tonumber(ARGV[9]) + 1
 if over > 0 then
   -- Entries of sessions that already ended (signed out, revoked, timed out) go first.
   for _, m in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
-    local key = ARGV[11] .. string.match(m, ':(.*)$')
-    local e = parse(redis.call('GET', key))
+    local key = rand(m) and ARGV[11] .. rand(m)
+    local e = key and parse(redis.call('GET', key))
     if e ~= c.epoch then
-      redis.call('DEL', key)
+      if key then redis.call('DEL', key) end
       redis.call('ZREM', KEYS[3], m)
       over = over - 1
     end
@@ -55,7 +58,9 @@ if over > 0 then
 end
 if over > 0 then
   local oldest = redis.call('ZRANGE', KEYS[3], 0, over - 1)
-  for _, m in ipairs(oldest) do redis.call('DEL', ARGV[11] .. string.match(m, ':(.*)$')) end
+  for _, m in ipairs(oldest) do
+    if rand(m) then redis.call('DEL', ARGV[11] .. rand(m)) end
+  end
   redis.call('ZREM', KEYS[3], unpack(oldest))
 end
 redis.call('SET', KEYS[1], c.epoch .. ' ' .. ARGV[2], 'EX', ARGV[3])
@@ -106,7 +111,8 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 local c = credential(KEYS[2], ARGV[1])
 local out = {}
 for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local e, body = parse(redis.call('GET', ARGV[2] .. string.match(m, ':(.*)$')))
+  local e, body
+  if rand(m) then e, body = parse(redis.call('GET', ARGV[2] .. rand(m))) end
   if e and e == c.epoch and not c.gone then
     table.insert(out, m)
     table.insert(out, body)
@@ -119,8 +125,8 @@ return out`);
 /** Ends the session listed under a handle. KEYS: index. ARGV: handle, session key base. */
 const REVOKE = lua(`
 for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local handle, rand = string.match(m, '^(.*):(.*)$')
-  if handle == ARGV[1] then
+  local handle, rand = string.match(m, '^(.+):(.+)$')
+  if handle and handle == ARGV[1] then
     redis.call('ZREM', KEYS[1], m)
     return redis.call('DEL', ARGV[2] .. rand)
   end

@@ -1,5 +1,27 @@
+import { randomBytes } from "node:crypto";
+
 /**
- * Where server-side sessions live. A signed-in session (id `<userId>.<rand>`, core/session-id.ts)
+ * A signed-in session's id: `<userId>.<256 random bits, base64url>`. The user id in front puts
+ * the session in its user's slot, next to the credential record it is checked against. The
+ * random part alone is the secret; user ids hold no `.` after their last one (base64url, UUIDs,
+ * integers).
+ */
+export function newSessionId(userId: string): string {
+  return `${userId}.${randomBytes(32).toString("base64url")}`;
+}
+
+const RAND = /^[A-Za-z0-9_-]{43}$/;
+
+/** The owner and random part of a signed-in session's id; null for any other id. */
+export function parseSessionId(sessionId: string): { userId: string; rand: string } | null {
+  const dot = sessionId.lastIndexOf(".");
+  if (dot <= 0) return null;
+  const rand = sessionId.slice(dot + 1);
+  return RAND.test(rand) ? { userId: sessionId.slice(0, dot), rand } : null;
+}
+
+/**
+ * Where server-side sessions live. A signed-in session (id `<userId>.<rand>`, {@link newSessionId})
  * is stored in its user's slot, stamped with the epoch of the user's credential record
  * (ports/credential-store.ts), and listed in the user's index under a handle that stays the
  * same across rotations. Every operation is one atomic step that also checks the record, so a

@@ -245,6 +245,32 @@ export function userStoreConformance(name: string, makeStore: () => Promise<User
       it("resolves false for an unknown id", async () => {
         assert.equal(await store.delete(randomBytes(16).toString("base64url")), false);
       });
+
+      it("is final when updates race it: no update brings the user back, 10 times over", async () => {
+        for (let round = 0; round < 10; round++) {
+          const user = await created();
+          const updates = Array.from({ length: 5 }, (_, i) => store.update(user.id, { name: `racer ${i}`, updatedAt: user.createdAt + i + 1 }));
+          const [deleted] = await Promise.all([store.delete(user.id), ...updates]);
+          assert.equal(deleted, true);
+          assert.equal(await store.findById(user.id), null, `round ${round}: an update resurrected the user`);
+          assert.equal(await store.findByEmail(user.email), null);
+          assert.equal(await store.update(user.id, { name: "late", updatedAt: user.createdAt + 9 }), null);
+        }
+      });
+    });
+
+    describe("read-your-writes (what revocation relies on)", () => {
+      it("a new password hash is what every read that starts after the update resolves sees, by id and by email", async () => {
+        // A sign-in that starts after a reset resolved must verify against the new hash: the
+        // credential record's compare-and-create depends on it.
+        for (let round = 0; round < 10; round++) {
+          const user = await created();
+          const passwordHash = `$argon2id$v=19$m=19456,t=2,p=1$round${round}$new`;
+          await store.update(user.id, { passwordHash, updatedAt: user.createdAt + 1 });
+          const reads = await Promise.all([...Array.from({ length: 5 }, () => store.findById(user.id)), ...Array.from({ length: 5 }, () => store.findByEmail(user.email))]);
+          for (const read of reads) assert.equal(read?.passwordHash, passwordHash, `round ${round}: a read saw the old hash`);
+        }
+      });
     });
 
     describe("attributes", () => {

@@ -206,9 +206,15 @@ for (const mode of MODES) {
         }
         // Nothing of the user is left under the library's prefix: in JWT mode that includes
         // `{u:<id>}:family:*` and `{u:<id>}:families`. Leases and rate-limit counters (keyed by
-        // hashed email and IP, not user data) expire by themselves.
-        const left = (await allKeys(t.redis, `${t.prefix}*`)).filter((k) => !k.includes(":claim:") && !k.includes(":rl:"));
+        // hashed email and IP, not user data) expire by themselves; so does the credential
+        // record's tombstone, which holds nothing but "gone" and the epoch.
+        const all = await allKeys(t.redis, `${t.prefix}*`);
+        const left = all.filter((k) => !k.includes(":claim:") && !k.includes(":rl:") && !k.endsWith(":cred"));
         expect(left).to.deep.equal([]);
+        for (const tombstone of all.filter((k) => k.endsWith(":cred"))) {
+          expect(Object.keys(await t.redis.hgetall(tombstone)).sort()).to.deep.equal(["epoch", "gone"]);
+          expect(await t.redis.ttl(tombstone)).to.be.greaterThan(0);
+        }
         const gone = await request(t.app).post("/auth/login").send({ email: a.email, password: PASSWORD });
         const never = await request(t.app).post("/auth/login").send({ email: "never-existed@example.com", password: PASSWORD });
         expect(gone.status).to.equal(401);

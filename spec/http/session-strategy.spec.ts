@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import { expect } from "chai";
 import request from "supertest";
 import { express } from "../helpers/express.js";
@@ -70,5 +71,34 @@ describe("session strategy", () => {
     await b.agent.post("/auth/logout").set("X-CSRF-Token", b.csrfToken);
     expect(await ids()).to.deep.equal([sid(r)]);
     expect(await redis.ttl(`${prefix}{u:${user.id}}:sessions`)).to.be.greaterThan(0);
+  });
+
+  it("after the upgrade, a sign-in stored by an earlier version (no user in its id) is not signed in; its other data stays", async () => {
+    const { app, redis, prefix } = await makeApp();
+    const { email, user } = await register(app);
+    const id = "oldStyleSessionId0123456789abcdef";
+    const old = { cookie: { path: "/", httpOnly: true, sameSite: "lax" }, cart: [1, 2], gh: { uid: user.id, user, createdAt: Date.UTC(2026, 0, 1), seenAt: Date.UTC(2026, 0, 1), pwd: "x" } };
+    await redis.set(`${prefix}sess:${id}`, JSON.stringify(old), "EX", 600);
+    const signature = createHmac("sha256", SECRET).update(id).digest("base64").replace(/=+$/, "");
+    const cookie = `gh.sid=${encodeURIComponent(`s:${id}.${signature}`)}`;
+    expect((await request(app).get("/api/profile").set("Cookie", cookie)).status).to.equal(401);
+    expect((await request(app).get("/auth/me").set("Cookie", cookie)).status).to.equal(401);
+    expect(email).to.be.a("string");
+  });
+
+  it("an index entry in an earlier format breaks neither GET /sessions nor a sign-in at the cap", async () => {
+    const { app, redis, prefix, auth, clock } = await makeApp({ session: { maxPerUser: 2 } });
+    const { email } = await register(app);
+    const user = (await auth.users.findByEmail(email))!;
+    await redis.zadd(`${prefix}{u:${user.id}}:sessions`, Date.UTC(2027, 0, 1), "oldStyleSessionId0123456789abcdef");
+    const a = await login(app, email);
+    expect((await a.agent.get("/auth/sessions")).status).to.equal(200);
+    clock.advance(1);
+    await login(app, email);
+    clock.advance(1);
+    const c = await login(app, email);
+    const listed = (await c.agent.get("/auth/sessions")).body.sessions as unknown[];
+    expect(listed).to.have.length(2);
+    expect((await a.agent.get("/auth/me")).status, "the oldest session ended at the cap").to.equal(401);
   });
 });

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import request from "supertest";
-import { makeApp, register, sessionIdOf, PASSWORD } from "../helpers/app.js";
+import { makeApp, register, sessionCookie, sessionIdOf, PASSWORD } from "../helpers/app.js";
 import { Client, MODES, signIn } from "../helpers/client.js";
 
 type Listed = { id: string; createdAt: string; lastSeenAt: string; ip: string; userAgent: string | null; current: boolean };
@@ -22,6 +22,7 @@ for (const mode of MODES) {
       const rb = await b.agent.post("/auth/login").set("User-Agent", "Browser B").send({ email, password: PASSWORD });
       expect(rb.status).to.equal(200);
       b.take(rb.body);
+      if (mode === "session") b.cookie = sessionCookie(rb)!;
       const res = await a.get("/auth/sessions");
       expect(res.status).to.equal(200);
       const list = res.body.sessions as Listed[];

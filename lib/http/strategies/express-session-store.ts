@@ -1,7 +1,7 @@
 import type { Request } from "express";
 import session from "express-session";
 import { AuthError } from "../../errors.js";
-import { parseSessionId } from "../../core/session-id.js";
+import { parseSessionId } from "../../ports/session-store.js";
 import type { SessionAdmission, SessionEntry, SessionLimits, SessionStore } from "../../ports/session-store.js";
 import type { PublicUser, SessionMeta } from "../../types.js";
 
@@ -55,7 +55,12 @@ export class ExpressSessionStore extends session.Store {
     const owned = parseSessionId(sid);
     if (!owned) {
       const raw = await this.store.readPlain(sid);
-      return raw === null ? null : (JSON.parse(raw) as Data);
+      if (raw === null) return null;
+      const data = JSON.parse(raw) as Data;
+      // A sign-in stored by an earlier version, before sessions were checked against the
+      // credential record: it no longer counts (the user signs in again); the app's data stays.
+      delete data.gh;
+      return data;
     }
     let read = await this.store.read(sid, this.options.now());
     if (read.status === "pending") {

@@ -174,9 +174,10 @@ export class JwtStrategy implements Strategy {
   /** Ends every other family of the signed-in user in one step; resolves how many were live. */
   async revokeOthers(req: Request): Promise<number> {
     const user = this.current(req)!;
-    const live = await this.deps.store.list(user.id, this.deps.now());
-    await this.deps.credentials.revokeAll(user.id, this.kept(req));
-    return live.filter((f) => f.id !== this.currentId(req)).length;
+    const others = (await this.deps.store.list(user.id, this.deps.now())).filter((f) => f.id !== this.currentId(req)).length;
+    // Nothing to end, nothing to write (a family begun meanwhile is a new sign-in, not one to end).
+    if (others > 0) await this.deps.credentials.revokeAll(user.id, this.kept(req));
+    return others;
   }
 
   private handle(familyId: string): string {

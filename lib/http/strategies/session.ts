@@ -8,7 +8,7 @@ import type { SessionStore } from "../../ports/session-store.js";
 import type { PublicUser, SessionMeta, UserRecord } from "../../types.js";
 import type { Credentials } from "../../core/credentials.js";
 import { passwordFingerprint } from "../../core/email-tokens.js";
-import { newSessionId } from "../../core/session-id.js";
+import { newSessionId } from "../../ports/session-store.js";
 import { sessionDeadline, sessionExpired, sessionTtl, type Sessions } from "../../core/sessions.js";
 import { attachUser, ExpressSessionStore } from "./express-session-store.js";
 import { requestContext } from "../request-context.js";
@@ -68,7 +68,7 @@ export class SessionStrategy implements Strategy {
       name: s.cookieName,
       secret: deps.secrets,
       store: this.expressStore,
-      // A signed-in session's id carries its user (core/session-id.ts); any other is random.
+      // A signed-in session's id carries its user (ports/session-store.ts); any other is random.
       genid: (req) => {
         const owner = (req as Marked)[OWNER];
         delete (req as Marked)[OWNER];
@@ -222,9 +222,10 @@ export class SessionStrategy implements Strategy {
   /** Ends every other session of the signed-in user in one step; resolves how many were live. */
   async revokeOthers(req: Request): Promise<number> {
     const meta = req.session.gh!;
-    const live = await this.deps.store.list(meta.uid, this.deps.now());
-    await this.deps.credentials.revokeAll(meta.uid, { session: req.sessionID });
-    return live.filter((s) => s.sessionId !== req.sessionID).length;
+    const others = (await this.deps.store.list(meta.uid, this.deps.now())).filter((s) => s.sessionId !== req.sessionID).length;
+    // Nothing to end, nothing to write (a session signing in meanwhile is a new sign-in, not one to end).
+    if (others > 0) await this.deps.credentials.revokeAll(meta.uid, { session: req.sessionID });
+    return others;
   }
 
   /** The signed-in user's live sessions, newest first, with `current` on this request's. */
