@@ -47,16 +47,21 @@ describe("Users in SQL: protected requests never query the database", function (
     });
   }
 
-  // Session mode reloads the user from the store once per session every `touchAfter` (60 s) to
-  // see changes made elsewhere. The per-user version mechanism of issue 12 replaces that reload
-  // with a Redis read; until it lands, this case documents the one remaining SQL read.
-  it.skip("[session] still counts 0 SQL statements on a protected request after touchAfter (needs issue 12)", async () => {
-    const { app, clock } = await makeApp({ mode: "session", storage: { users: new SqlUserStore(counting.db) } });
+  // The user copy every session and access token reads lives in the credential record in Redis:
+  // nothing is reloaded from SQL after touchAfter, and a change made through the library is seen
+  // at once (spec/http/final.spec.ts).
+  it("[session] still counts 0 SQL statements on a protected request after touchAfter, and sees a change made through auth.users", async () => {
+    const { app, clock, auth } = await makeApp({ mode: "session", storage: { users: new SqlUserStore(counting.db) } });
     const { email } = await register(app);
     const client = await signIn(app, "session", email, PASSWORD);
     clock.advance(61);
     counting.reset();
     expect((await client.get("/api/profile")).status).to.equal(200);
+    expect(counting.queries()).to.equal(0);
+    const user = (await auth.users.findByEmail(email))!;
+    await auth.users.update(user.id, { name: "Fresh", updatedAt: clock.now() });
+    counting.reset();
+    expect((await client.get("/api/profile")).body.user.name).to.equal("Fresh");
     expect(counting.queries()).to.equal(0);
   });
 });
