@@ -1,0 +1,241 @@
+import { CREDENTIAL_LUA } from "./redis-credential-store.js";
+import { lua, RedisCalls } from "./redis-call.js";
+import { resolveRedisOptions } from "./redis-keys.js";
+// Every script below runs on KEYS[1] the family, KEYS[2] the user's family index, KEYS[3] the
+// user's credential record: one slot ({u:<id>}), one atomic step.
+/**
+ * `ended(k, ix, c, now, id)`: whether the family (its `epoch` and `expiresAt` read as `f`) is dead
+ * against the record `c`: expired, of an older epoch (revoke all, password change, reset) or of
+ * a deleted user. A dead family is deleted on the spot.
+ */
+const FAMILY_LUA = `${CREDENTIAL_LUA}
+local function ended(k, ix, c, f, now, id)
+  if c.gone or not c.user or tonumber(f[1]) ~= c.epoch or tonumber(f[2]) <= tonumber(now) then
+    redis.call('DEL', k)
+    redis.call('ZREM', ix, id)
+    return true
+  end
+  return false
+end
+`;
+/**
+ * Begins a family if the record admits the sign-in, stamped with the record's epoch; the oldest
+ * families beyond the cap end. ARGV: pwd, user json, at, now, ttl (s), cap, key base of the
+ * user's families, then the family's fields as name/value pairs.
+ */
+const CREATE = lua(`${FAMILY_LUA}
+local now = tonumber(ARGV[4])
+local c = credential(KEYS[3], now)
+local verdict = admit(KEYS[3], c, ARGV[1], ARGV[2], ARGV[3])
+if verdict ~= 'ok' then return {verdict} end
+local fields = {}
+for i = 8, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call('HSET', KEYS[1], 'epoch', c.epoch, 'n', 0, unpack(fields))
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+local id = redis.call('HGET', KEYS[1], 'id')
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+redis.call('ZADD', KEYS[2], redis.call('HGET', KEYS[1], 'expiresAt'), id)
+-- Over the cap: families that already ended (an older epoch) go first, then the oldest live
+-- ones (every family has the same lifetime: the lowest end is the oldest sign-in); never this one.
+local extra = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[6])
+for pass = 1, 2 do
+  if extra <= 0 then break end
+  for _, old in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+    if extra <= 0 then break end
+    local e = redis.call('HGET', ARGV[7] .. old, 'epoch')
+    if old ~= id and (pass == 2 or not e or tonumber(e) ~= c.epoch) then
+      redis.call('DEL', ARGV[7] .. old)
+      redis.call('ZREM', KEYS[2], old)
+      extra = extra - 1
+    end
+  end
+end
+redis.call('EXPIRE', KEYS[2], ARGV[5])
+return {'created', redis.call('HGET', KEYS[3], 'user'), unpack(redis.call('HGETALL', KEYS[1]))}`);
+/** The per-request read. ARGV: now, family id. */
+const GET = lua(`${FAMILY_LUA}
+local f = redis.call('HMGET', KEYS[1], 'epoch', 'expiresAt')
+if not f[1] then return {'ended'} end
+local c = credential(KEYS[3], ARGV[1])
+if ended(KEYS[1], KEYS[2], c, f, ARGV[1], ARGV[2]) then return {'ended'} end
+if c.stuck then return {'pending'} end
+return {'live', c.user, unpack(redis.call('HGETALL', KEYS[1]))}`);
+/**
+ * Presents generation ARGV[1] of the family's token: current → the next generation; the previous
+ * one within the grace window → the current one again (two tabs); an older one → a replay, the
+ * family is deleted. ARGV: n, now, grace (ms), family id.
+ */
+const ROTATE = lua(`${FAMILY_LUA}
+local k = KEYS[1]
+local f = redis.call('HMGET', k, 'epoch', 'expiresAt', 'n', 'rotAt')
+if not f[1] then return {'invalid'} end
+local now = tonumber(ARGV[2])
+local c = credential(KEYS[3], now)
+if ended(k, KEYS[2], c, f, now, ARGV[4]) then return {'invalid'} end
+if c.stuck then return {'pending'} end
+local n, cur = tonumber(ARGV[1]), tonumber(f[3])
+if n == cur then
+  redis.call('HSET', k, 'n', cur + 1, 'rotAt', now, 'seenAt', now)
+  return {'rotated', c.user, unpack(redis.call('HGETALL', k))}
+end
+if n == cur - 1 and now - tonumber(f[4] or '0') <= tonumber(ARGV[3]) then
+  return {'grace', c.user, unpack(redis.call('HGETALL', k))}
+end
+-- Never issued (the MAC was checked before): nothing to detect.
+if n > cur then return {'invalid'} end
+redis.call('DEL', k)
+redis.call('ZREM', KEYS[2], ARGV[4])
+return {'reuse'}`);
+/**
+ * The user's live families: the index's ids of unexpired families, each read and checked against
+ * the record (dead ones deleted). ARGV: now, key base of the user's families.
+ */
+const LIST = lua(`${FAMILY_LUA}
+local c = credential(KEYS[3], ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
+local out = {c.user or ''}
+for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+  local k = ARGV[2] .. id
+  local f = redis.call('HMGET', k, 'epoch', 'expiresAt')
+  if not f[1] then
+    redis.call('ZREM', KEYS[2], id)
+  elseif not ended(k, KEYS[2], c, f, ARGV[1], id) then
+    out[#out + 1] = redis.call('HGETALL', k)
+  end
+end
+return out`);
+/** Records a re-authentication on a family that still exists. */
+const AUTHENTICATED = lua(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'authAt', ARGV[1])
+redis.call('HDEL', KEYS[1], 'restricted')
+return 1`);
+/**
+ * Refresh-token families in Redis. Keys, all in the user's slot (`{u:<userId>}`), so every
+ * script runs on a Cluster too:
+ * - `<prefix>{u:<userId>}:family:<familyId>`: a HASH (times, ip, user agent, the record epoch it
+ *   is stamped with, the current generation `n` and when it last rotated); expires with the family;
+ * - `<prefix>{u:<userId>}:families`: a sorted set of the user's family ids by their end;
+ * - `<prefix>{u:<userId>}:cred`: the user's credential record (RedisCredentialStore), read by
+ *   every script here and written by `create` only through `admit`.
+ */
+export class RedisRefreshStore {
+    redis;
+    keys;
+    calls;
+    /**
+     * @param redis - A standalone ioredis client or a Cluster.
+     * @param options - `keyPrefix` and `timeoutMs`, see {@link RedisAdapterOptions}: the same as the
+     *   RedisCredentialStore's, whose records the families are checked against.
+     * @throws TypeError on an invalid option.
+     */
+    constructor(redis, options = {}) {
+        const { keys, timeoutMs } = resolveRedisOptions("RedisRefreshStore", options);
+        this.redis = redis;
+        this.keys = keys;
+        this.calls = new RedisCalls(redis, timeoutMs);
+    }
+    familyKey(userId, familyId) {
+        return this.keys.family(userId, familyId);
+    }
+    indexKey(userId) {
+        return this.keys.families(userId);
+    }
+    slot(userId, familyId) {
+        return [this.familyKey(userId, familyId), this.indexKey(userId), this.keys.credential(userId)];
+    }
+    async create(family, admission, maxPerUser) {
+        const ttl = Math.max(1, Math.ceil((family.expiresAt - family.createdAt) / 1000));
+        const raw = (await this.calls.script(CREATE, this.slot(family.userId, family.id), [
+            admission.pwd,
+            admission.user.json,
+            admission.user.at,
+            family.createdAt,
+            ttl,
+            maxPerUser,
+            this.familyKey(family.userId, ""),
+            ...Object.entries(toHash(family)).flat(),
+        ]));
+        const [status, user, ...fields] = raw;
+        if (status === "created") {
+            const created = fromHash(pairs(fields), user);
+            if (created)
+                return { status, family: created };
+        }
+        return { status: status === "pending" ? "pending" : "refused" };
+    }
+    async get(userId, familyId, now) {
+        const [status, user, ...fields] = (await this.calls.script(GET, this.slot(userId, familyId), [now, familyId]));
+        if (status === "pending")
+            return { status };
+        const family = status === "live" ? fromHash(pairs(fields), user) : null;
+        return family ? { status: "live", family } : { status: "ended" };
+    }
+    async rotate(userId, familyId, n, now, graceMs) {
+        const [status, user, ...fields] = (await this.calls.script(ROTATE, this.slot(userId, familyId), [n, now, graceMs, familyId]));
+        if (status === "rotated" || status === "grace") {
+            const family = fromHash(pairs(fields), user);
+            return family ? { status, family } : { status: "invalid" };
+        }
+        return { status: status === "reuse" || status === "pending" ? status : "invalid" };
+    }
+    async authenticated(userId, familyId, authAt) {
+        await this.calls.script(AUTHENTICATED, [this.familyKey(userId, familyId)], [String(authAt)]);
+    }
+    async list(userId, now) {
+        const [user, ...families] = (await this.calls.script(LIST, this.slot(userId, ""), [now, this.familyKey(userId, "")]));
+        return families.map((fields) => fromHash(pairs(fields), user)).filter((f) => f !== null);
+    }
+    async delete(userId, familyId) {
+        const [removed] = await this.calls.multi("refresh family delete", (tx) => tx.del(this.familyKey(userId, familyId)).zrem(this.indexKey(userId), familyId));
+        return Number(removed) > 0;
+    }
+    async deleteAll(userId, keep) {
+        const ids = (await this.call(this.redis.zrange(this.indexKey(userId), "0", "-1"))).filter((id) => id !== keep);
+        if (ids.length === 0)
+            return 0;
+        // Same slot: one multi-key DEL ends them all at once.
+        const [removed] = await this.calls.multi("refresh families delete", (tx) => tx.del(...ids.map((id) => this.familyKey(userId, id))).zrem(this.indexKey(userId), ...ids));
+        return Number(removed);
+    }
+    call(op) {
+        return this.calls.call(op);
+    }
+}
+function pairs(fields) {
+    const obj = {};
+    for (let i = 0; i + 1 < fields.length; i += 2)
+        obj[fields[i]] = fields[i + 1];
+    return obj;
+}
+function toHash(f) {
+    return {
+        id: f.id,
+        userId: f.userId,
+        createdAt: String(f.createdAt),
+        expiresAt: String(f.expiresAt),
+        seenAt: String(f.seenAt),
+        ip: f.ip ?? "",
+        ua: f.userAgent ?? "",
+        authAt: String(f.authAt ?? f.createdAt),
+        ...(f.restricted ? { restricted: f.restricted } : {}),
+    };
+}
+function fromHash(h, user) {
+    if (!h.id || !h.userId || h.epoch === undefined || h.n === undefined || !user)
+        return null;
+    return {
+        id: h.id,
+        userId: h.userId,
+        createdAt: Number(h.createdAt),
+        expiresAt: Number(h.expiresAt),
+        seenAt: Number(h.seenAt),
+        ip: h.ip || undefined,
+        userAgent: h.ua || undefined,
+        epoch: Number(h.epoch),
+        n: Number(h.n),
+        user: JSON.parse(user),
+        authAt: h.authAt ? Number(h.authAt) : Number(h.createdAt),
+        ...(h.restricted === "mfa-enrollment" ? { restricted: "mfa-enrollment" } : {}),
+    };
+}

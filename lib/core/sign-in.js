@@ -1,0 +1,111 @@
+import { AuthError } from "../errors.js";
+import { normalizeEmail } from "./email-address.js";
+import { checkPassword } from "./password-policy.js";
+/** Registration and sign-in: the rules, free of any framework. */
+export class SignIn {
+    deps;
+    constructor(deps) {
+        this.deps = deps;
+    }
+    /**
+     * Creates an account (`EMAIL_ALREADY_REGISTERED` when the address is taken), reports it, and
+     * sends the verification mail in the background. With `start`, also signs the new user in.
+     *
+     * With `preventEnumeration`, a taken address is not an error: `user` is null, and both outcomes
+     * cost the same before the answer (the policy check, one hash, one `create`) and after it (one
+     * read of the account by its address, one token issued, one mail: the verification link to a
+     * new address, a notice with a reset link to the owner of a taken one).
+     */
+    async register(input, ctx, links, start) {
+        await this.deps.limits?.beforeRegister(ctx.ip);
+        const errors = checkPassword(input.password, this.deps.policy);
+        if (errors.length)
+            throw new AuthError("VALIDATION_FAILED", { errors });
+        const email = normalizeEmail(input.email);
+        // Hashed whether or not the address is free: the taken case must not answer sooner.
+        const passwordHash = await this.deps.passwords.hash(input.password);
+        const user = await this.deps.users.create({ email, name: input.name, passwordHash, emailVerified: false, createdAt: this.deps.now() });
+        if (this.deps.preventEnumeration) {
+            if (user)
+                this.deps.events.emit("onRegister", ctx, { user: this.deps.serialize(user) });
+            if (this.deps.verification.mailing)
+                this.mailAfterRegister(email, user !== null, links).catch((err) => this.deps.report("mailing after a registration", err));
+            return { user: null, session: undefined };
+        }
+        if (!user)
+            throw new AuthError("EMAIL_ALREADY_REGISTERED");
+        this.deps.events.emit("onRegister", ctx, { user: this.deps.serialize(user) });
+        // The account exists now, whatever happens to the email: a failure is reported and the user
+        // can ask again with POST /request-verify-email.
+        this.deps.verification.sendInBackground(user, links.verifyEmail);
+        return { user, session: start ? await start(user, await this.grant(user)) : undefined };
+    }
+    /** `preventEnumeration`, after the answer: the same reads, token and mail for a new and a taken address. */
+    async mailAfterRegister(email, created, links) {
+        const owner = await this.deps.users.findByEmail(email);
+        if (!owner)
+            return;
+        if (created)
+            await this.deps.verification.send(owner, links.verifyEmail);
+        else
+            await this.deps.recovery.noticeRegisterAttempt(owner, { reset: links.resetPassword, signIn: links.signIn });
+    }
+    /**
+     * Checks the credentials and, when they are right and no further step is due, signs in with
+     * `start`. One answer (`INVALID_CREDENTIALS`) for an unknown email and a wrong password;
+     * while the account is locked for this client, `TOO_MANY_REQUESTS` whatever the password.
+     */
+    async login(email, password, ctx, start) {
+        const normalized = normalizeEmail(email);
+        // Only a credential issued for this very account counts; anything else is an untrusted client.
+        const device = this.deps.devices.verify(ctx.deviceToken, normalized);
+        const user = await this.authenticate(normalized, password, ctx, device);
+        for (const step of this.deps.steps) {
+            const challenge = await step.challenge(user, ctx);
+            if (challenge) {
+                // The password was right, the sign-in is not done: this client's earlier failures stay
+                // counted, so wrong codes lead to the same lockout as wrong passwords.
+                await this.deps.limits?.passwordCheckPassed(normalized, ctx.ip, device);
+                return { status: "pending", challenge };
+            }
+        }
+        await this.deps.limits?.passwordCheckSucceeded(normalized, ctx.ip, device);
+        return { status: "signed-in", user, session: await this.complete(user, ctx, start, await this.grant(user)) };
+    }
+    /** What a sign-in with no step to pass may do (restricted while a required factor is missing). */
+    async grant(user) {
+        for (const step of this.deps.steps) {
+            const restricted = await step.restriction?.(user);
+            if (restricted)
+                return { restricted };
+        }
+        return {};
+    }
+    /** Finishes a sign-in whose every step passed (a second factor calls this): starts the session, reports the login. */
+    async complete(user, ctx, start, grant = {}) {
+        const session = await start(user, grant);
+        this.deps.events.emit("onLogin", ctx, { user: this.deps.serialize(user) });
+        return session;
+    }
+    /**
+     * A device credential for `user`, to hand to the client after a completed sign-in (a device
+     * cookie in session mode, `device_token` in JWT mode): with it, that client keeps its own
+     * attempt budget when someone else guesses at the account.
+     */
+    trustDevice(user) {
+        return this.deps.devices.issue(user.email);
+    }
+    /**
+     * The user these credentials belong to. Exactly one hash verification runs in every case; the
+     * counters are keyed by the normalized email whether or not an account has it. The attempt
+     * stays counted: the caller hands it back once it knows whether a second step is due.
+     */
+    async authenticate(email, password, ctx, device) {
+        // The attempt stays counted: login hands it back once it knows whether a second step is due.
+        const user = await this.deps.proof.prove(email, password, ctx, () => this.deps.users.findByEmail(email), { refund: false, device });
+        if (user)
+            return user;
+        this.deps.events.emit("onLoginFailed", ctx, { email });
+        throw new AuthError("INVALID_CREDENTIALS");
+    }
+}

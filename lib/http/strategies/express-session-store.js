@@ -1,0 +1,101 @@
+import session from "express-session";
+import { AuthError } from "../../errors.js";
+import { parseSessionId } from "../../ports/session-store.js";
+/**
+ * Gives `meta` this request's copy of the user without making it part of what is stored: the
+ * copy lives once per user, in the credential record, and every read brings the current one.
+ */
+export function attachUser(meta, user) {
+    Object.defineProperty(meta, "user", { value: user, enumerable: false, writable: true, configurable: true });
+    return meta;
+}
+/**
+ * express-session's view of a {@link SessionStore}: `get`, `set` and `destroy` for the sessions
+ * express-session loads and saves, plus the sign-in's `create` and `rotate`, which the
+ * strategy calls itself. A signed-in session is read together with its user's record (one
+ * call), written only while it is live (a slow request cannot resurrect a revoked session), and
+ * a save of exactly what was last written for that id is skipped. Other ids are the app's own
+ * sessions for visitors (Gatehouse stores none).
+ */
+export class ExpressSessionStore extends session.Store {
+    store;
+    options;
+    /** What was last written from (or read into) a session, and under which id. */
+    written = new WeakMap();
+    constructor(store, options) {
+        super();
+        this.store = store;
+        this.options = options;
+    }
+    get(sid, cb) {
+        this.readSession(sid).then((data) => cb(null, data), cb);
+    }
+    set(sid, sess, cb) {
+        this.save(sid, sess).then(() => cb?.(), (err) => (cb ? cb(err) : undefined));
+    }
+    destroy(sid, cb) {
+        this.store.destroy(sid).then(() => cb?.(), (err) => (cb ? cb(err) : undefined));
+    }
+    async readSession(sid) {
+        const owned = parseSessionId(sid);
+        if (!owned) {
+            const raw = await this.store.readPlain(sid);
+            if (raw === null)
+                return null;
+            const data = JSON.parse(raw);
+            // A sign-in stored by an earlier version, before sessions were checked against the
+            // credential record: it no longer counts (the user signs in again); the app's data stays.
+            delete data.gh;
+            return data;
+        }
+        let read = await this.store.read(sid, this.options.now());
+        if (read.status === "pending") {
+            // A change of this user was cut off by an outage: settle it, then read again.
+            await this.options.settle(owned.userId);
+            read = await this.store.read(sid, this.options.now());
+        }
+        if (read.status === "pending")
+            throw new AuthError("SERVICE_UNAVAILABLE", { retryAfter: 1 });
+        if (read.status === "none")
+            return null;
+        const data = JSON.parse(read.body);
+        if (!data.gh)
+            return null;
+        attachUser(data.gh, JSON.parse(read.user));
+        return data;
+    }
+    async save(sid, sess) {
+        const ttl = this.options.ttl(sess);
+        if (ttl <= 0)
+            return this.store.destroy(sid);
+        const body = JSON.stringify(sess);
+        if (!parseSessionId(sid)) {
+            // A session with nothing in it (a visitor's, or one a failed sign-in left) is never stored.
+            if (Object.keys(sess).every((key) => key === "cookie"))
+                return;
+            return this.store.writePlain(sid, body, ttl);
+        }
+        const last = this.written.get(sess);
+        if (last && last.sid === sid && last.body === body)
+            return;
+        // A session that ended meanwhile (logout, revocation) is not written: nothing to do.
+        await this.store.write(sid, body, ttl);
+        this.written.set(sess, { sid, body });
+    }
+    /** Begins the signed-in session `sess` under `sid` (see SessionStore.create). */
+    async create(sid, sess, admission, entry, limits) {
+        const body = JSON.stringify(sess);
+        const verdict = await this.store.create(sid, body, admission, entry, { ...limits, ttl: this.options.ttl(sess) }, this.options.now());
+        if (verdict === "created")
+            this.written.set(sess, { sid, body });
+        return verdict;
+    }
+    /** Moves a live session to `sid` with the contents of `sess`; false when it ended meanwhile. */
+    async rotate(oldId, sid, sess) {
+        const body = JSON.stringify(sess);
+        const moved = await this.store.rotate(oldId, sid, body, sess.gh.handle, this.options.ttl(sess));
+        if (moved)
+            this.written.set(sess, { sid, body });
+        return moved;
+    }
+}

@@ -1,0 +1,232 @@
+import { randomBytes } from "node:crypto";
+import session from "express-session";
+import { AuthError } from "../../errors.js";
+import { passwordFingerprint } from "../../core/email-tokens.js";
+import { newSessionId } from "../../ports/session-store.js";
+import { sessionDeadline, sessionExpired, sessionTtl } from "../../core/sessions.js";
+import { attachUser, ExpressSessionStore } from "./express-session-store.js";
+import { requestContext } from "../request-context.js";
+/** Marks a request whose session was already loaded, so nested use (router + requireUser) loads once. */
+const LOADED = Symbol("gatehouse.sessionLoaded");
+/** The user a session id is being made for (read by express-session's `genid`). */
+const OWNER = Symbol("gatehouse.sessionOwner");
+function call(fn) {
+    return new Promise((resolve, reject) => fn((err) => (err ? reject(err) : resolve())));
+}
+/**
+ * Server-side sessions: express-session on Gatehouse's session store, plus what it lacks: idle
+ * and absolute timeouts checked on the server, session id rotation on every privilege change,
+ * sessions kept in their user's slot and checked against the user's credential record on every
+ * read (ports/session-store.ts), and at most one write per `touchAfter` instead of one per request.
+ */
+export class SessionStrategy {
+    deps;
+    expressSession;
+    /** express-session's view of the session store (it listens to its `disconnect` and `connect` events). */
+    expressStore;
+    constructor(deps) {
+        this.deps = deps;
+        const s = deps.settings;
+        this.expressStore = new ExpressSessionStore(deps.store, {
+            ttl: (sess) => sessionTtl(sess.gh, deps.now(), s),
+            now: deps.now,
+            settle: (userId) => deps.credentials.settle(userId),
+        });
+        this.expressSession = session({
+            name: s.cookieName,
+            secret: deps.secrets,
+            store: this.expressStore,
+            // A signed-in session's id carries its user (ports/session-store.ts); any other is random.
+            genid: (req) => {
+                const owner = req[OWNER];
+                delete req[OWNER];
+                return owner === undefined ? randomBytes(24).toString("base64url") : newSessionId(owner);
+            },
+            resave: false,
+            saveUninitialized: false,
+            unset: "keep",
+            // No maxAge: a browser-session cookie. Lifetimes are enforced on the server.
+            cookie: { httpOnly: true, sameSite: s.sameSite, secure: s.secure, path: "/" },
+        });
+    }
+    /** Loads the session (once per request) and applies timeouts and the periodic touch. */
+    load = (req, res, next) => {
+        const marked = req;
+        if (marked[LOADED])
+            return next();
+        marked[LOADED] = true;
+        if (this.deps.settings.secure && !req.secure && !this.warnedInsecure)
+            this.warnInsecure(req);
+        this.expressSession(req, res, (err) => {
+            if (err)
+                return next(err);
+            // express-session continues *without* a session when its store reports a disconnect:
+            // that is an outage, never an anonymous visitor.
+            if (!req.session)
+                return next(new AuthError("SERVICE_UNAVAILABLE", { retryAfter: 1 }));
+            this.validate(req).then(() => next(), next);
+        });
+    };
+    warnedInsecure = false;
+    /**
+     * Cookies are `Secure` (an https `appUrl`) but this request reached Express over http: express-session
+     * then sets no cookie at all, and a login answers 200 without signing anyone in. Behind a
+     * TLS-terminating proxy that is a missing `trust proxy`; said once, clearly.
+     */
+    warnInsecure(req) {
+        this.warnedInsecure = true;
+        const proto = req.get("x-forwarded-proto");
+        this.deps.logger.warn(proto
+            ? `gatehouse: appUrl is https and session cookies are Secure, but this request reached Express over http (X-Forwarded-Proto: ${proto}) and Express does not trust the proxy, so no session cookie will be set and sign-ins will not stick. Set app.set("trust proxy", 1) (the number of proxies in front of the app) before mounting the router.`
+            : 'gatehouse: appUrl is https and session cookies are Secure, but this request reached Express over plain http, so no session cookie will be set and sign-ins will not stick. Serve the app over https, or behind a TLS-terminating proxy with app.set("trust proxy", 1); for local http development use an http appUrl (or session.secure: false).');
+    }
+    /** The signed-in user of this request, or null. */
+    current(req) {
+        return req.session?.gh?.user ?? null;
+    }
+    currentId(req) {
+        return req.session?.gh ? req.sessionID : undefined;
+    }
+    csrfErrors = ["CSRF_INVALID"];
+    checkCsrf(req) {
+        this.deps.csrf.check(req);
+    }
+    /** Starts a session for `user` under a new id (no fixation); answers the new CSRF token. */
+    async signIn(req, user, grant) {
+        // A session this request brought along ends: the signed-in one gets a new id (no fixation).
+        // Without a session cookie there is nothing stored to end (no round trip).
+        if ((req.headers.cookie ?? "").includes(`${this.deps.settings.cookieName}=`))
+            await this.deps.store.destroy(req.sessionID);
+        const meta = this.deps.sessions.start(user, requestContext(req), grant);
+        const admission = { pwd: passwordFingerprint(user.passwordHash), user: this.deps.credentials.copy(user) };
+        const publicUser = this.deps.serialize(user);
+        for (let attempt = 0;; attempt++) {
+            const csrfToken = this.fresh(req, meta, publicUser);
+            const verdict = await this.expressStore.create(req.sessionID, req.session, admission, { handle: meta.handle, deadline: sessionDeadline(meta, this.deps.settings) }, this.limits());
+            if (verdict === "created")
+                return { csrfToken };
+            // The password this sign-in verified is no longer the user's (a reset or change won the
+            // race), the user is gone, or a change of theirs is stuck: settle the record with the
+            // user store once (it may only be behind it), then give up.
+            this.abandon(req);
+            if (attempt > 0)
+                throw new AuthError("INVALID_CREDENTIALS");
+            await this.deps.credentials.settle(user.id);
+        }
+    }
+    limits() {
+        const s = this.deps.settings;
+        return { maxPerUser: s.maxPerUser, indexTtl: s.absoluteTimeout };
+    }
+    /** Gives the request a new session id of `meta`'s user holding `meta`; answers its new CSRF token. */
+    fresh(req, meta, user) {
+        req[OWNER] = meta.uid;
+        this.expressStore.generate(req);
+        req.session.gh = attachUser(meta, user);
+        // A new session id gets a new CSRF token, so a token seen before sign-in is useless after.
+        return this.deps.csrf.token(req, true);
+    }
+    /** The request goes on with a new, empty session that nothing will store. */
+    abandon(req) {
+        this.expressStore.generate(req);
+    }
+    authState(req) {
+        const meta = req.session?.gh;
+        return meta ? { authAt: meta.authAt ?? meta.createdAt, restricted: meta.restricted !== undefined } : null;
+    }
+    /** Modifying the session makes express-session save it at the end of the request. */
+    async markAuthenticated(req, authAt) {
+        const meta = req.session?.gh;
+        if (meta)
+            req.session.gh = attachUser(this.deps.sessions.authenticated(meta, authAt), meta.user);
+    }
+    refresh(req) {
+        return this.rotate(req);
+    }
+    /** The session moves to a new id (a privilege change); the new CSRF token comes from `GET /csrf`. */
+    async afterPasswordChange(req, user) {
+        await this.rotate(req, user);
+        return undefined;
+    }
+    /**
+     * Moves the signed-in session to a new id in one step (the same handle, the sign-in time kept:
+     * refresh never extends the absolute timeout); the old id is dead. A session revoked meanwhile
+     * does not move: the request is signed out. Returns the user and the new CSRF token.
+     */
+    async rotate(req, changed) {
+        const meta = req.session.gh;
+        if (!meta)
+            throw new AuthError("UNAUTHENTICATED");
+        const user = changed ? this.deps.serialize(changed) : meta.user;
+        const oldId = req.sessionID;
+        const csrfToken = this.fresh(req, this.deps.sessions.renew(meta), user);
+        if (!(await this.expressStore.rotate(oldId, req.sessionID, req.session))) {
+            this.abandon(req);
+            throw new AuthError("UNAUTHENTICATED");
+        }
+        return { user, csrfToken };
+    }
+    /** Destroys the session in the store and clears the cookie. */
+    async signOut(req, res) {
+        await call((cb) => req.session.destroy(cb));
+        const s = this.deps.settings;
+        res.clearCookie(s.cookieName, { httpOnly: true, sameSite: s.sameSite, secure: s.secure, path: "/" });
+    }
+    kept(req) {
+        return req.session?.gh ? { session: req.sessionID } : undefined;
+    }
+    /** Ends every other session of the signed-in user in one step; resolves how many were live. */
+    async revokeOthers(req) {
+        const meta = req.session.gh;
+        const others = (await this.deps.store.list(meta.uid, this.deps.now())).filter((s) => s.sessionId !== req.sessionID).length;
+        // Nothing to end, nothing to write (a session signing in meanwhile is a new sign-in, not one to end).
+        if (others > 0)
+            await this.deps.credentials.revokeAll(meta.uid, { session: req.sessionID });
+        return others;
+    }
+    /** The signed-in user's live sessions, newest first, with `current` on this request's. */
+    async list(req) {
+        const meta = req.session.gh;
+        const now = this.deps.now();
+        const found = (await this.deps.store.list(meta.uid, now)).map(({ sessionId, body }) => {
+            const m = sessionId === req.sessionID ? meta : JSON.parse(body).gh;
+            if (!m || sessionExpired(m, now, this.deps.settings))
+                return null;
+            return { id: m.handle, createdAt: new Date(m.createdAt).toISOString(), lastSeenAt: new Date(m.seenAt).toISOString(), ip: m.ip ?? null, userAgent: m.userAgent ?? null, current: sessionId === req.sessionID };
+        });
+        return found.filter((s) => s !== null).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    }
+    /**
+     * Ends one session of the signed-in user, named by its handle (the same across its rotations);
+     * `NOT_FOUND` for a handle that is not one of theirs. Ending the current session signs this
+     * request out.
+     */
+    async revokeOne(req, res, handle) {
+        const meta = req.session.gh;
+        if (handle === meta.handle)
+            return this.signOut(req, res);
+        if (!(await this.deps.store.revoke(meta.uid, handle)))
+            throw new AuthError("NOT_FOUND");
+    }
+    /** This request's copy of the user, after a change it made (every other session reads it from the record). */
+    async updateUser(req, user) {
+        const meta = req.session?.gh;
+        if (meta && meta.uid === user.id)
+            attachUser(meta, this.deps.serialize(user));
+    }
+    /** Applies core's verdict on the session: ended, renewed (every `touchAfter`), or as it is. */
+    async validate(req) {
+        const meta = req.session.gh;
+        if (!meta)
+            return;
+        const verdict = this.deps.sessions.validate(meta);
+        if (verdict.status === "ended") {
+            // Timed out: gone from the store, and the request goes on anonymous.
+            await this.deps.store.destroy(req.sessionID);
+            return this.abandon(req);
+        }
+        // Modifying the session makes express-session save it, which also renews its TTL.
+        if (verdict.status === "touched")
+            req.session.gh = attachUser(verdict.meta, meta.user);
+    }
+}
