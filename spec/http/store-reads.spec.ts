@@ -2,6 +2,7 @@ import { expect } from "chai";
 import request from "supertest";
 import { makeApp, register, sharedTestRedis } from "../helpers/app.js";
 import { MODES } from "../helpers/client.js";
+import { MemoryUserStore } from "../../lib/adapters/memory-user-store.js";
 import { countCommands } from "../helpers/redis.js";
 import { settle } from "../helpers/smtp.js";
 
@@ -25,13 +26,15 @@ for (const mode of MODES) {
       const known = await ask(email);
       const unknown = await ask(`nobody.${mode}.reads@example.com`);
       expect(unknown, `${known.join(" ")} / ${unknown.join(" ")}`).to.deep.equal(known);
-      expect(known).to.deep.equal(["get", "hgetall"]);
+      // On a Cluster the limits of one attempt sit in different slots: each is read before any is counted.
+      const limitReads = process.env.GATEHOUSE_TEST_REDIS === "cluster" ? ["get", "get"] : [];
+      expect(known).to.deep.equal([...limitReads, "get", "hgetall"]);
     });
 
     it("memory user store: the same store calls", async () => {
-      const t = await makeApp({ mode, storage: { inMemory: true } });
+      const store = new MemoryUserStore();
+      const t = await makeApp({ mode, storage: { inMemory: true, users: store } });
       const { email } = await register(t.app, `known.${mode}.mem@example.com`);
-      const store = t.auth.users as unknown as { findById: (id: string) => Promise<unknown>; findByEmail: (e: string) => Promise<unknown> };
       const calls: string[] = [];
       for (const name of ["findById", "findByEmail"] as const) {
         const original = store[name].bind(store);
