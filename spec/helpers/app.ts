@@ -4,6 +4,8 @@ import request from "supertest";
 import type { Redis } from "ioredis";
 import { authRouter, type AuthRouter } from "../../lib/index.js";
 import type { AuthOptions } from "../../lib/options.js";
+import { RedisUserStore } from "../../lib/adapters/redis-user-store.js";
+import type { UserStore } from "../../lib/ports/user-store.js";
 import { Clock, CountingHasher, PASSWORD } from "./core.js";
 import { testRedis, type TestRedis } from "./redis.js";
 import { sqlTestUserStore } from "./sql-users.js";
@@ -21,6 +23,8 @@ export interface TestApp {
   prefix: string;
   clock: Clock;
   hasher: CountingHasher;
+  /** The user store under the router, written to directly to act as an app that changes users around the library. */
+  store: UserStore;
 }
 
 let sharedRedis: TestRedis | undefined;
@@ -59,7 +63,8 @@ export async function makeApp(overrides: Partial<AuthOptions> = {}, setup?: (app
   app.post("/api/profile", auth.requireUser, (req, res) => res.json({ ok: true, user: req.user }));
   app.get("/api/recent", auth.requireUser({ recentAuth: 300 }), (req, res) => res.json({ user: req.user }));
   app.get("/api/maybe", auth.optionalUser, (req, res) => res.json({ user: req.user ?? null }));
-  return { app, auth, redis, prefix, clock, hasher };
+  const store = users ?? new RedisUserStore(redis, { keyPrefix: overrides.storage?.keyPrefix ?? prefix });
+  return { app, auth, redis, prefix, clock, hasher, store };
 }
 
 /** Registers a user through the API and returns its email. */

@@ -2,7 +2,6 @@ import { expect } from "chai";
 import { Redis } from "ioredis";
 import request from "supertest";
 import { devMailer, type OutboxMailer } from "../../lib/dev/outbox-mailer.js";
-import { RedisUserStore } from "../../lib/adapters/redis-user-store.js";
 import { makeApp, register, PASSWORD, type TestApp } from "../helpers/app.js";
 import { Client, MODES, signIn, type Mode } from "../helpers/client.js";
 import { NEW_PASSWORD } from "../helpers/core.js";
@@ -147,7 +146,7 @@ for (const mode of MODES) {
       expect((await me()).name).to.equal("Ada");
 
       // Around the library (the app's own write to the store), then announced.
-      await new RedisUserStore(t.redis, { keyPrefix: t.prefix }).update(user.id, { name: "Ada L.", updatedAt: t.clock.now() });
+      await t.store.update(user.id, { name: "Ada L.", updatedAt: t.clock.now() });
       await t.auth.users.changed(user.id);
       expect((await me()).name).to.equal("Ada L.");
 
@@ -165,7 +164,7 @@ for (const mode of MODES) {
       const { email } = await register(t.app);
       const a = await signIn(t.app, mode, email);
       const user = (await t.auth.users.findByEmail(email))!;
-      const store = new RedisUserStore(t.redis, { keyPrefix: t.prefix });
+      const store = t.store;
       await store.update(user.id, { passwordHash: (await t.auth.users.findById(user.id))!.passwordHash.replace(/.$/, "x"), updatedAt: t.clock.now() });
       expect(await a.meStatus(), "not announced yet").to.equal(200);
       await t.auth.users.changed(user.id);
