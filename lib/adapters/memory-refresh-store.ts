@@ -106,16 +106,6 @@ export class MemoryRefreshStore implements RefreshStore {
   async delete(userId: string, familyId: string): Promise<boolean> {
     return this.byUser.get(userId)?.delete(familyId) ?? false;
   }
-
-  async deleteAll(userId: string, keep?: string): Promise<number> {
-    const mine = this.byUser.get(userId);
-    if (!mine) return 0;
-    let n = 0;
-    for (const id of [...mine.keys()]) {
-      if (id !== keep && mine.delete(id)) n++;
-    }
-    return n;
-  }
 }
 
 function withUser(stored: Stored, user: string): RefreshFamily {

@@ -209,14 +209,6 @@ export class RedisRefreshStore implements RefreshStore {
     return Number(removed) > 0;
   }
 
-  async deleteAll(userId: string, keep?: string): Promise<number> {
-    const ids = (await this.call(this.redis.zrange(this.indexKey(userId), "0", "-1"))).filter((id) => id !== keep);
-    if (ids.length === 0) return 0;
-    // Same slot: one multi-key DEL ends them all at once.
-    const [removed] = await this.calls.multi("refresh families delete", (tx) => tx.del(...ids.map((id) => this.familyKey(userId, id))).zrem(this.indexKey(userId), ...ids));
-    return Number(removed);
-  }
-
   private call<T>(op: Promise<T>): Promise<T> {
     return this.calls.call(op);
   }

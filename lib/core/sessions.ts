@@ -43,7 +43,6 @@ export type SessionValidation = { status: "valid"; user: PublicUser } | { status
 
 export interface SessionsDeps {
   events: Events;
-  serialize: (user: UserRecord) => PublicUser;
   now: () => number;
   /** Session mode's timeouts; undefined in JWT mode, where a family ends only at its absolute end. */
   timeouts: SessionTimeouts | undefined;

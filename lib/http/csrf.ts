@@ -2,6 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Request, Response } from "express";
 import { csrfSync } from "csrf-sync";
 import { AuthError } from "../errors.js";
+import { readCookie } from "./request-context.js";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
@@ -139,14 +140,4 @@ function isSigned(token: string, secret: string): boolean {
   if (dot <= 0) return false;
   // Constant time: the MAC must not be learnable byte by byte.
   return sameString(token.slice(dot + 1), mac(token.slice(0, dot), secret));
-}
-
-/** One cookie's value from a `Cookie` header, or undefined. */
-function readCookie(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(";")) {
-    const eq = part.indexOf("=");
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
 }

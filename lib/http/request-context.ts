@@ -23,3 +23,13 @@ export function requestContext(req: Request): RequestContext {
   marked[CONTEXT] = ctx;
   return ctx;
 }
+
+/** One cookie's value from a `Cookie` header, or undefined. */
+export function readCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}

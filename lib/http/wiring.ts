@@ -166,14 +166,14 @@ function jwtStrategy(jwt: JwtSettings, deps: StrategyDeps): { strategy: Strategy
   const store = deps.familyStore();
   const accessTokens = new JoseAccessTokens({ ...jwt, ttl: jwt.accessTtl });
   const refresh = new RefreshTokens({ store, events, serialize, now: opts.now, secrets: opts.secrets, ttl: jwt.refreshTtl, grace: jwt.refreshGrace, maxFamilies: jwt.maxFamiliesPerUser });
-  const sessions = new Sessions({ events, serialize, now: opts.now, timeouts: undefined });
+  const sessions = new Sessions({ events, now: opts.now, timeouts: undefined });
   return { strategy: new JwtStrategy({ secrets: opts.secrets, now: opts.now, access: accessTokens, refresh, store, sessions, serialize, credentials: deps.credentials }), accessTokens, sessions };
 }
 
 /** Server-side sessions (express-session on Redis). */
 function sessionStrategy(settings: SessionSettings, deps: StrategyDeps): { strategy: Strategy; accessTokens: undefined; sessions: Sessions } {
   const { opts, events, serialize, csrf, credentials } = deps;
-  const sessions = new Sessions({ events, serialize, now: opts.now, timeouts: settings });
+  const sessions = new Sessions({ events, now: opts.now, timeouts: settings });
   const strategy = new SessionStrategy({ settings, secrets: opts.secrets, now: opts.now, logger: opts.logger, store: deps.sessionStore(), sessions, credentials, serialize, csrf });
   return { strategy, accessTokens: undefined, sessions };
 }

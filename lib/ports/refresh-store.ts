@@ -92,6 +92,4 @@ export interface RefreshStore {
   list(userId: string, now: number): Promise<RefreshFamily[]>;
   /** Deletes one family; false when there was none. */
   delete(userId: string, familyId: string): Promise<boolean>;
-  /** Deletes every family of the user but `keep`; resolves how many. */
-  deleteAll(userId: string, keep?: string): Promise<number>;
 }

@@ -86,7 +86,7 @@ describe("Sessions", () => {
   });
 
   it("refuses validate() in JWT mode (no server-side timeouts)", async () => {
-    const jwt = new Sessions({ events: c.events, serialize: c.serialize, now: c.now, timeouts: undefined });
+    const jwt = new Sessions({ events: c.events, now: c.now, timeouts: undefined });
     let caught: unknown;
     try {
       await jwt.validate(meta);

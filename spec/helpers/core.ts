@@ -203,7 +203,7 @@ export function buildCore(o: CoreOptions = {}) {
   const account = new Account({ users, emailTokens, passwords, proof, policy: POLICY, notifier, credentials, events, serialize, now, changeEmailTtl: 3600, limits });
   const devices = new DeviceCredentials(["core-spec-secret-that-is-long-enough-0123"], now);
   const signIn = new SignIn({ users, passwords, proof, policy: POLICY, verification, recovery, devices, preventEnumeration: false, events, serialize, now, limits, report, steps: o.steps ?? [] });
-  const sessions = new Sessions({ events, serialize, now, timeouts: o.timeouts ?? { idleTimeout: 1800, absoluteTimeout: 86400, touchAfter: 60 } });
+  const sessions = new Sessions({ events, now, timeouts: o.timeouts ?? { idleTimeout: 1800, absoluteTimeout: 86400, touchAfter: 60 } });
   const refreshTokens = new RefreshTokens({ store: refreshStore, events, serialize, now, secrets: ["core-spec-secret-that-is-long-enough-0123"], ttl: 30 * 86400, grace: 10, maxFamilies: 50 });
 
   /** A stored user with this password (hashed for real), verified unless said otherwise. */

@@ -27,7 +27,7 @@ describe("session strategy", () => {
     const records = new MemoryCredentialStore();
     const serialize = (u: Parameters<typeof toPublicUser>[0]) => toPublicUser(u);
     const csrf = new Csrf(opts.http.allowedOrigins);
-    const sessions = new Sessions({ events: new Events({}, () => {}), serialize, now: Date.now, timeouts: opts.session });
+    const sessions = new Sessions({ events: new Events({}, () => {}), now: Date.now, timeouts: opts.session });
     const credentials = new Credentials({ store: records, users: new MemoryUserStore(), serialize, now: Date.now });
     const strategy = new SessionStrategy({ settings: opts.session, secrets: opts.secrets, now: Date.now, logger: opts.logger, store: new MemorySessionStore(records), sessions, credentials, serialize, csrf });
     const { requireUser, optionalUser } = userGuards(strategy, opts.logger);

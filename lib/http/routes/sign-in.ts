@@ -2,7 +2,7 @@ import type { RouteTable, RouteHandler } from "../route-table.js";
 import type { Services } from "../wiring.js";
 import { fields, type Field } from "../input.js";
 import { linksFor } from "../links.js";
-import { requestContext } from "../request-context.js";
+import { readCookie, requestContext } from "../request-context.js";
 
 /** POST /register, /login, /token (JWT mode). The rules live in core/sign-in.ts. */
 export function signInRoutes(routes: RouteTable, services: Services): void {
@@ -117,14 +117,4 @@ export function signInRoutes(routes: RouteTable, services: Services): void {
       },
     );
   }
-}
-
-/** One cookie's value from a `Cookie` header, or undefined. */
-function readCookie(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(";")) {
-    const eq = part.indexOf("=");
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
 }
