@@ -147,15 +147,11 @@ export class RedisCalls {
    * script here touches keys of one hash slot. One deadline covers both attempts.
    */
   script(script: LuaScript, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
-    const run = async (): Promise<unknown> => {
-      try {
-        return await this.redis.evalsha(script.sha, keys.length, ...keys, ...args);
-      } catch (err) {
-        if (!(err instanceof Error && err.message.startsWith("NOSCRIPT"))) throw err;
-        return await this.redis.eval(script.source, keys.length, ...keys, ...args);
-      }
-    };
-    return this.call(run());
+    const op = this.redis.evalsha(script.sha, keys.length, ...keys, ...args).catch((err: unknown) => {
+      if (!(err instanceof Error && err.message.startsWith("NOSCRIPT"))) throw err;
+      return this.redis.eval(script.source, keys.length, ...keys, ...args);
+    });
+    return this.call(op);
   }
 
   /**

@@ -171,25 +171,27 @@ export class RedisRefreshStore implements RefreshStore {
       this.familyKey(family.userId, ""),
       ...Object.entries(toHash(family)).flat(),
     ])) as string[];
-    const [status, user, ...fields] = raw;
+    const status = raw[0];
     if (status === "created") {
-      const created = fromHash(pairs(fields), user);
+      const created = fromReply(raw, 2, raw[1]);
       if (created) return { status, family: created };
     }
     return { status: status === "pending" ? "pending" : "refused" };
   }
 
   async get(userId: string, familyId: string, now: number): Promise<FamilyRead> {
-    const [status, user, ...fields] = (await this.calls.script(GET, this.slot(userId, familyId), [now, familyId])) as string[];
+    const reply = (await this.calls.script(GET, this.slot(userId, familyId), [now, familyId])) as string[];
+    const status = reply[0];
     if (status === "pending") return { status };
-    const family = status === "live" ? fromHash(pairs(fields), user) : null;
+    const family = status === "live" ? fromReply(reply, 2, reply[1]) : null;
     return family ? { status: "live", family } : { status: "ended" };
   }
 
   async rotate(userId: string, familyId: string, n: number, now: number, graceMs: number): Promise<RotateResult> {
-    const [status, user, ...fields] = (await this.calls.script(ROTATE, this.slot(userId, familyId), [n, now, graceMs, familyId])) as string[];
+    const reply = (await this.calls.script(ROTATE, this.slot(userId, familyId), [n, now, graceMs, familyId])) as string[];
+    const status = reply[0];
     if (status === "rotated" || status === "grace") {
-      const family = fromHash(pairs(fields), user);
+      const family = fromReply(reply, 2, reply[1]);
       return family ? { status, family } : { status: "invalid" };
     }
     return { status: status === "reuse" || status === "pending" ? status : "invalid" };
@@ -201,7 +203,7 @@ export class RedisRefreshStore implements RefreshStore {
 
   async list(userId: string, now: number): Promise<RefreshFamily[]> {
     const [user, ...families] = (await this.calls.script(LIST, this.slot(userId, ""), [now, this.familyKey(userId, "")])) as [string, ...string[][]];
-    return families.map((fields) => fromHash(pairs(fields), user)).filter((f): f is RefreshFamily => f !== null);
+    return families.map((fields) => fromReply(fields, 0, user)).filter((f): f is RefreshFamily => f !== null);
   }
 
   async delete(userId: string, familyId: string): Promise<boolean> {
@@ -212,12 +214,6 @@ export class RedisRefreshStore implements RefreshStore {
   private call<T>(op: Promise<T>): Promise<T> {
     return this.calls.call(op);
   }
-}
-
-function pairs(fields: string[]): Record<string, string> {
-  const obj: Record<string, string> = {};
-  for (let i = 0; i + 1 < fields.length; i += 2) obj[fields[i]!] = fields[i + 1]!;
-  return obj;
 }
 
 function toHash(f: NewFamily): Record<string, string> {
@@ -234,20 +230,44 @@ function toHash(f: NewFamily): Record<string, string> {
   };
 }
 
-function fromHash(h: Record<string, string>, user: string | undefined): RefreshFamily | null {
-  if (!h.id || !h.userId || h.epoch === undefined || h.n === undefined || !user) return null;
-  return {
-    id: h.id,
-    userId: h.userId,
-    createdAt: Number(h.createdAt),
-    expiresAt: Number(h.expiresAt),
-    seenAt: Number(h.seenAt),
-    ip: h.ip || undefined,
-    userAgent: h.ua || undefined,
-    epoch: Number(h.epoch),
-    n: Number(h.n),
+/**
+ * The family of an HGETALL reply, its field/value pairs from `reply[start]` on. Read in place:
+ * every JWT request reads one, and a copy of the reply plus an object of its fields were most of
+ * what that read allocated.
+ */
+function fromReply(reply: readonly string[], start: number, user: string | undefined): RefreshFamily | null {
+  let id: string | undefined, userId: string | undefined, createdAt: string | undefined, expiresAt: string | undefined, seenAt: string | undefined;
+  let ip: string | undefined, ua: string | undefined, epoch: string | undefined, n: string | undefined, authAt: string | undefined, restricted: string | undefined;
+  for (let i = start; i + 1 < reply.length; i += 2) {
+    const value = reply[i + 1];
+    switch (reply[i]) {
+      case "id": id = value; break;
+      case "userId": userId = value; break;
+      case "createdAt": createdAt = value; break;
+      case "expiresAt": expiresAt = value; break;
+      case "seenAt": seenAt = value; break;
+      case "ip": ip = value; break;
+      case "ua": ua = value; break;
+      case "epoch": epoch = value; break;
+      case "n": n = value; break;
+      case "authAt": authAt = value; break;
+      case "restricted": restricted = value; break;
+    }
+  }
+  if (!id || !userId || epoch === undefined || n === undefined || !user) return null;
+  const family: RefreshFamily = {
+    id,
+    userId,
+    createdAt: Number(createdAt),
+    expiresAt: Number(expiresAt),
+    seenAt: Number(seenAt),
+    ip: ip || undefined,
+    userAgent: ua || undefined,
+    epoch: Number(epoch),
+    n: Number(n),
     user: JSON.parse(user) as PublicUser,
-    authAt: h.authAt ? Number(h.authAt) : Number(h.createdAt),
-    ...(h.restricted === "mfa-enrollment" ? { restricted: "mfa-enrollment" as const } : {}),
+    authAt: authAt ? Number(authAt) : Number(createdAt),
   };
+  if (restricted === "mfa-enrollment") family.restricted = "mfa-enrollment";
+  return family;
 }

@@ -153,7 +153,7 @@ export class RedisSessionStore implements SessionStore {
   async read(sessionId: string, now: number): Promise<SessionRead> {
     const owned = parseSessionId(sessionId);
     if (!owned) return { status: "none" };
-    const reply = (await this.calls.script(READ, [this.keys.sessionOf(sessionId), this.keys.credential(owned.userId)], [now])) as string[] | null;
+    const reply = (await this.calls.script(READ, [this.keys.userSessionBase(owned.userId) + owned.rand, this.keys.credential(owned.userId)], [now])) as string[] | null;
     if (!reply) return { status: "none" };
     if (reply[0] === "pending") return { status: "pending" };
     return { status: "live", body: reply[1]!, user: reply[2]! };
