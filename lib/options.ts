@@ -141,7 +141,11 @@ export interface AuthOptions {
     argon2?: { memoryCost?: number; timeCost?: number; parallelism?: number };
     /** bcrypt cost when bcrypt is used (>= 10). @default 12 */
     bcryptCost?: number;
-    /** Hashes computed at once; more wait in a queue. @default the number of CPU cores */
+    /**
+     * Hashes computed at once; more wait in a queue. One more than the cores keeps a hash running
+     * while the event loop finishes the previous sign-in (its Redis round trips, the session).
+     * @default the number of CPU cores (as this process may use them) + 1
+     */
     concurrency?: number;
     /** Logins allowed to wait for a hashing slot; beyond, 503. @default 1000 */
     maxQueue?: number;
@@ -561,7 +565,7 @@ function resolveHashing(h: Record<string, unknown>): CommonSettings["hashing"] {
       parallelism: positiveInt(a2.parallelism, "hashing.argon2.parallelism", 1),
     },
     bcryptCost: positiveInt(h.bcryptCost, "hashing.bcryptCost", 12, 10),
-    concurrency: positiveInt(h.concurrency, "hashing.concurrency", availableParallelism()),
+    concurrency: positiveInt(h.concurrency, "hashing.concurrency", availableParallelism() + 1),
     maxQueue: positiveInt(h.maxQueue, "hashing.maxQueue", 1000, 0),
   };
 }
