@@ -40,6 +40,12 @@ export class MemoryCredentialStore implements CredentialStore {
     return { epoch: r.epoch, gone: r.gone, stuck: r.pending !== undefined && now - r.pending.at > PENDING_GRACE_MS, user: r.user };
   }
 
+  /** The one rule of a credential's life: it counts while the user is not gone and it carries the record's epoch. */
+  current(userId: string, epoch: number, now: number): boolean {
+    const view = this.view(userId, now);
+    return !view.gone && epoch === view.epoch;
+  }
+
   /** Compare-and-create: may a sign-in that verified the hash with fingerprint `pwd` begin a credential? */
   admit(userId: string, pwd: string, user: { json: string; at: number }, now: number): "ok" | "refused" | "pending" {
     const view = this.view(userId, now);

@@ -1,4 +1,5 @@
-import type { Admission, CreateResult, FamilyRead, NewFamily, RefreshFamily, RefreshStore, RotateResult } from "../ports/refresh-store.js";
+import type { Admission } from "../ports/credential-store.js";
+import type { CreateResult, FamilyRead, NewFamily, RefreshFamily, RefreshStore, RotateResult } from "../ports/refresh-store.js";
 import type { PublicUser } from "../types.js";
 import type { MemoryCredentialStore } from "./memory-credential-store.js";
 
@@ -40,7 +41,7 @@ export class MemoryRefreshStore implements RefreshStore {
     const stored = this.byUser.get(userId)?.get(familyId);
     if (!stored) return "ended";
     const c = this.credentials.view(userId, now);
-    if (c.gone || c.user === undefined || stored.epoch !== c.epoch || stored.expiresAt <= now) {
+    if (!this.credentials.current(userId, stored.epoch, now) || c.user === undefined || stored.expiresAt <= now) {
       this.byUser.get(userId)!.delete(familyId);
       return "ended";
     }
@@ -56,7 +57,7 @@ export class MemoryRefreshStore implements RefreshStore {
     const c = this.credentials.view(family.userId, now);
     const mine = this.families(family.userId);
     // Ended families (past their end, or of an older epoch) leave before the cap counts.
-    for (const [id, f] of mine) if (f.expiresAt <= now || f.epoch !== c.epoch) mine.delete(id);
+    for (const [id, f] of mine) if (f.expiresAt <= now || !this.credentials.current(family.userId, f.epoch, now)) mine.delete(id);
     const stored: Stored = { ...structuredClone(family), epoch: c.epoch, n: 0 };
     mine.set(family.id, stored);
     // Insertion order is sign-in order: the oldest ends first.

@@ -1,5 +1,6 @@
+import type { Admission } from "../ports/credential-store.js";
 import { parseSessionId } from "../ports/session-store.js";
-import type { SessionAdmission, SessionEntry, SessionLimits, SessionRead, SessionStore } from "../ports/session-store.js";
+import type { SessionEntry, SessionLimits, SessionRead, SessionStore } from "../ports/session-store.js";
 import type { MemoryCredentialStore } from "./memory-credential-store.js";
 
 interface Stored {
@@ -43,8 +44,7 @@ export class MemorySessionStore implements SessionStore {
     const all = this.byUser.get(owned.userId);
     const stored = all?.get(sessionId);
     if (!stored) return undefined;
-    const view = this.credentials.view(owned.userId, now);
-    if (view.gone || stored.epoch !== view.epoch || stored.expiresAt <= this.clock() || stored.deadline < now) {
+    if (!this.credentials.current(owned.userId, stored.epoch, now) || stored.expiresAt <= this.clock() || stored.deadline < now) {
       all!.delete(sessionId);
       return undefined;
     }
@@ -59,7 +59,7 @@ export class MemorySessionStore implements SessionStore {
     return found && user ? { status: "live", body: found.stored.body, user } : { status: "none" };
   }
 
-  async create(sessionId: string, body: string, admission: SessionAdmission, entry: SessionEntry, limits: SessionLimits, now: number): Promise<"created" | "refused" | "pending"> {
+  async create(sessionId: string, body: string, admission: Admission, entry: SessionEntry, limits: SessionLimits, now: number): Promise<"created" | "refused" | "pending"> {
     const owned = parseSessionId(sessionId);
     if (!owned) throw new TypeError("MemorySessionStore: not a signed-in session id");
     const verdict = this.credentials.admit(owned.userId, admission.pwd, admission.user, now);

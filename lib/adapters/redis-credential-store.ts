@@ -11,6 +11,9 @@ import { resolveRedisOptions, type RedisAdapterOptions, type RedisKeys } from ".
  * whether a change is stuck in flight past the grace period, the user copy and password
  * fingerprints.
  *
+ * `current(c, epoch)` is the one rule of a credential's life: it counts while the user is not gone
+ * and it is stamped with the record's epoch.
+ *
  * `admit(key, c, pwd, user, at)` decides whether a sign-in that verified the password hash with
  * fingerprint `pwd` may begin a credential: `refused` when the user is gone or the password
  * changed since (the fingerprint is neither the current one nor the one a re-hash replaced),
@@ -26,6 +29,9 @@ local function credential(key, now)
     stuck = c[3] ~= false and tonumber(now) - tonumber(c[4] or '0') > ${PENDING_GRACE_MS},
     user = c[5], pwd = c[6], prev = c[7], at = tonumber(c[8] or '-1')
   }
+end
+local function current(c, epoch)
+  return not c.gone and epoch == c.epoch
 end
 local function admit(key, c, pwd, user, at)
   if c.gone then return 'refused' end

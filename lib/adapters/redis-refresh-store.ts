@@ -1,4 +1,5 @@
-import type { Admission, CreateResult, FamilyRead, NewFamily, RefreshFamily, RefreshStore, RotateResult } from "../ports/refresh-store.js";
+import type { Admission } from "../ports/credential-store.js";
+import type { CreateResult, FamilyRead, NewFamily, RefreshFamily, RefreshStore, RotateResult } from "../ports/refresh-store.js";
 import type { PublicUser } from "../types.js";
 import { CREDENTIAL_LUA } from "./redis-credential-store.js";
 import { lua, RedisCalls, type RedisClient } from "./redis-call.js";
@@ -14,7 +15,7 @@ import { resolveRedisOptions, type RedisAdapterOptions, type RedisKeys } from ".
  */
 const FAMILY_LUA = `${CREDENTIAL_LUA}
 local function ended(k, ix, c, f, now, id)
-  if c.gone or not c.user or tonumber(f[1]) ~= c.epoch or tonumber(f[2]) <= tonumber(now) then
+  if not current(c, tonumber(f[1])) or not c.user or tonumber(f[2]) <= tonumber(now) then
     redis.call('DEL', k)
     redis.call('ZREM', ix, id)
     return true
@@ -48,7 +49,7 @@ for pass = 1, 2 do
   for _, old in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
     if extra <= 0 then break end
     local e = redis.call('HGET', ARGV[7] .. old, 'epoch')
-    if old ~= id and (pass == 2 or not e or tonumber(e) ~= c.epoch) then
+    if old ~= id and (pass == 2 or not current(c, tonumber(e))) then
       redis.call('DEL', ARGV[7] .. old)
       redis.call('ZREM', KEYS[2], old)
       extra = extra - 1

@@ -1,5 +1,6 @@
+import type { Admission } from "../ports/credential-store.js";
 import { parseSessionId } from "../ports/session-store.js";
-import type { SessionAdmission, SessionEntry, SessionLimits, SessionRead, SessionStore } from "../ports/session-store.js";
+import type { SessionEntry, SessionLimits, SessionRead, SessionStore } from "../ports/session-store.js";
 import { CREDENTIAL_LUA } from "./redis-credential-store.js";
 import { lua, RedisCalls, type RedisClient } from "./redis-call.js";
 import { resolveRedisOptions, type RedisAdapterOptions, type RedisKeys } from "./redis-keys.js";
@@ -27,7 +28,7 @@ local e, body = parse(redis.call('GET', KEYS[1]))
 if not e then return false end
 local c = credential(KEYS[2], ARGV[1])
 if c.stuck then return {'pending'} end
-if c.gone or e ~= c.epoch or not c.user then
+if not current(c, e) or not c.user then
   redis.call('DEL', KEYS[1])
   return false
 end
@@ -49,7 +50,7 @@ if over > 0 then
   for _, m in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
     local key = rand(m) and ARGV[11] .. rand(m)
     local e = key and parse(redis.call('GET', key))
-    if e ~= c.epoch then
+    if not current(c, e) then
       if key then redis.call('DEL', key) end
       redis.call('ZREM', KEYS[3], m)
       over = over - 1
@@ -77,7 +78,7 @@ const WRITE = lua(`${CREDENTIAL_LUA}${SESSION_LUA}
 local e = parse(redis.call('GET', KEYS[1]))
 if not e then return 0 end
 local c = credential(KEYS[2], ARGV[3])
-if c.gone or e ~= c.epoch then
+if not current(c, e) then
   redis.call('DEL', KEYS[1])
   return 0
 end
@@ -97,7 +98,7 @@ local old = ARGV[3] .. ':' .. ARGV[4]
 local deadline = redis.call('ZSCORE', KEYS[4], old)
 redis.call('ZREM', KEYS[4], old)
 local c = credential(KEYS[3], ARGV[6])
-if c.gone or e ~= c.epoch or not deadline then return 0 end
+if not current(c, e) or not deadline then return 0 end
 redis.call('SET', KEYS[2], e .. ' ' .. ARGV[1], 'EX', ARGV[2])
 redis.call('ZADD', KEYS[4], deadline, ARGV[3] .. ':' .. ARGV[5])
 return 1`);
@@ -113,7 +114,7 @@ local out = {}
 for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   local e, body
   if rand(m) then e, body = parse(redis.call('GET', ARGV[2] .. rand(m))) end
-  if e and e == c.epoch and not c.gone then
+  if current(c, e) then
     table.insert(out, m)
     table.insert(out, body)
   else
@@ -159,7 +160,7 @@ export class RedisSessionStore implements SessionStore {
     return { status: "live", body: reply[1]!, user: reply[2]! };
   }
 
-  async create(sessionId: string, body: string, admission: SessionAdmission, entry: SessionEntry, limits: SessionLimits, now: number): Promise<"created" | "refused" | "pending"> {
+  async create(sessionId: string, body: string, admission: Admission, entry: SessionEntry, limits: SessionLimits, now: number): Promise<"created" | "refused" | "pending"> {
     const { userId, rand } = owner(sessionId);
     return (await this.calls.script(
       CREATE,

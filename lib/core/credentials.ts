@@ -1,8 +1,18 @@
-import type { CredentialStore, KeptCredential } from "../ports/credential-store.js";
+import type { Admission, CredentialStore, KeptCredential } from "../ports/credential-store.js";
 import { PENDING_DELETION } from "../ports/credential-store.js";
 import type { UserStore } from "../ports/user-store.js";
 import type { PublicUser, UserRecord } from "../types.js";
 import { passwordFingerprint } from "./email-tokens.js";
+
+/** The user copy every session and access token reads, and the moment it is of. */
+export function userCopy(user: UserRecord, serialize: (user: UserRecord) => PublicUser): { json: string; at: number } {
+  return { json: JSON.stringify(serialize(user)), at: user.updatedAt };
+}
+
+/** What a sign-in that verified `user`'s password hash commits against. */
+export function admissionOf(user: UserRecord, serialize: (user: UserRecord) => PublicUser): Admission {
+  return { pwd: passwordFingerprint(user.passwordHash), user: userCopy(user, serialize) };
+}
 
 export interface CredentialsDeps {
   store: CredentialStore;
@@ -25,9 +35,13 @@ export interface CredentialsDeps {
 export class Credentials {
   constructor(private readonly deps: CredentialsDeps) {}
 
-  /** The user copy every session and access token reads, and the moment it is of. */
-  copy(user: UserRecord): { json: string; at: number } {
-    return { json: JSON.stringify(this.deps.serialize(user)), at: user.updatedAt };
+  private copy(user: UserRecord): { json: string; at: number } {
+    return userCopy(user, this.deps.serialize);
+  }
+
+  /** What a sign-in that verified `user`'s password hash commits against. */
+  admission(user: UserRecord): Admission {
+    return admissionOf(user, this.deps.serialize);
   }
 
   /** After a change to the user other than the password (verified, email, profile, attributes). */

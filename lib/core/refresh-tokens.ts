@@ -2,7 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { AuthError } from "../errors.js";
 import type { NewFamily, RefreshFamily, RefreshStore } from "../ports/refresh-store.js";
 import type { PublicUser, RequestContext, UserRecord } from "../types.js";
-import { passwordFingerprint } from "./email-tokens.js";
+import { admissionOf } from "./credentials.js";
 import type { Events } from "./events.js";
 import type { SignInGrant } from "./sign-in.js";
 
@@ -92,8 +92,7 @@ export class RefreshTokens {
       authAt: now,
       ...(grant.restricted ? { restricted: grant.restricted } : {}),
     };
-    const admission = { pwd: passwordFingerprint(user.passwordHash), user: { json: JSON.stringify(this.deps.serialize(user)), at: user.updatedAt } };
-    const r = await this.deps.store.create(family, admission, this.deps.maxFamilies);
+    const r = await this.deps.store.create(family, admissionOf(user, this.deps.serialize), this.deps.maxFamilies);
     if (r.status === "pending") return { pending: user.id };
     // The password this sign-in verified is no longer the user's: it must not begin anything.
     if (r.status === "refused") throw new AuthError("INVALID_CREDENTIALS");

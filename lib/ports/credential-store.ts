@@ -31,6 +31,14 @@ export const PENDING_DELETION = "-";
  */
 export const PENDING_GRACE_MS = 5000;
 
+/** What a sign-in that begins a session or family verified: the record admits it or not (compare-and-create). */
+export interface Admission {
+  /** The fingerprint of the password hash the sign-in verified. */
+  pwd: string;
+  /** The serialized user the sign-in read, and the moment (`updatedAt`) it is of. */
+  user: { json: string; at: number };
+}
+
 /** A credential of the user that a change keeps (re-stamped with the new epoch). */
 export type KeptCredential = { session: string } | { family: string };
 

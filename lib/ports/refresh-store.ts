@@ -1,3 +1,4 @@
+import type { Admission } from "./credential-store.js";
 import type { PublicUser } from "../types.js";
 
 /**
@@ -30,14 +31,6 @@ export interface RefreshFamily {
 
 /** What a new family is made of; the store stamps the epoch and generation 0 and reads the user copy. */
 export type NewFamily = Omit<RefreshFamily, "epoch" | "n" | "user">;
-
-/** What the sign-in that begins a family verified (compare-and-create against the record). */
-export interface Admission {
-  /** The fingerprint of the password hash the sign-in verified. */
-  pwd: string;
-  /** The serialized user the sign-in read, and its `updatedAt`. */
-  user: { json: string; at: number };
-}
 
 /**
  * The outcome of beginning a family: `created`; `refused` when the hash the sign-in verified is

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { Admission } from "./credential-store.js";
 
 /**
  * A signed-in session's id: `<userId>.<256 random bits, base64url>`. The user id in front puts
@@ -30,14 +31,6 @@ export function parseSessionId(sessionId: string): { userId: string; rand: strin
  */
 export type SessionRead = { status: "live"; body: string; user: string } | { status: "none" } | { status: "pending" };
 
-/** What a new session commits against (compare-and-create). */
-export interface SessionAdmission {
-  /** Fingerprint of the password hash the sign-in verified. */
-  pwd: string;
-  /** The serialized user and the moment it is of. */
-  user: { json: string; at: number };
-}
-
 /** A new session's place in its user's index. */
 export interface SessionEntry {
   handle: string;
@@ -58,7 +51,7 @@ export interface SessionStore {
   /** A signed-in session with the user's current copy; `pending` when the user's record has a change stuck in flight. */
   read(sessionId: string, now: number): Promise<SessionRead>;
   /** Begins a session unless the sign-in's password is no longer the user's or the user is gone. */
-  create(sessionId: string, body: string, admission: SessionAdmission, entry: SessionEntry, limits: SessionLimits, now: number): Promise<"created" | "refused" | "pending">;
+  create(sessionId: string, body: string, admission: Admission, entry: SessionEntry, limits: SessionLimits, now: number): Promise<"created" | "refused" | "pending">;
   /** Overwrites a live session (same epoch); false when it ended meanwhile (nothing is written). */
   write(sessionId: string, body: string, ttl: number): Promise<boolean>;
   /** Moves a live session to a new id under the same handle, in one step; false when it ended. */

@@ -1,8 +1,9 @@
+import type { Admission } from "../../ports/credential-store.js";
 import type { Request } from "express";
 import session from "express-session";
 import { AuthError } from "../../errors.js";
 import { parseSessionId } from "../../ports/session-store.js";
-import type { SessionAdmission, SessionEntry, SessionLimits, SessionStore } from "../../ports/session-store.js";
+import type { SessionEntry, SessionLimits, SessionStore } from "../../ports/session-store.js";
 import type { PublicUser, SessionMeta } from "../../types.js";
 
 type Callback = (err?: unknown) => void;
@@ -93,7 +94,7 @@ export class ExpressSessionStore extends session.Store {
   }
 
   /** Begins the signed-in session `sess` under `sid` (see SessionStore.create). */
-  async create(sid: string, sess: Data, admission: SessionAdmission, entry: SessionEntry, limits: Omit<SessionLimits, "ttl">): Promise<"created" | "refused" | "pending"> {
+  async create(sid: string, sess: Data, admission: Admission, entry: SessionEntry, limits: Omit<SessionLimits, "ttl">): Promise<"created" | "refused" | "pending"> {
     const body = JSON.stringify(sess);
     const verdict = await this.store.create(sid, body, admission, entry, { ...limits, ttl: this.options.ttl(sess) }, this.options.now());
     if (verdict === "created") this.written.set(sess, { sid, body });

@@ -7,7 +7,6 @@ import type { KeptCredential } from "../../ports/credential-store.js";
 import type { SessionStore } from "../../ports/session-store.js";
 import type { PublicUser, SessionMeta, UserRecord } from "../../types.js";
 import type { Credentials } from "../../core/credentials.js";
-import { passwordFingerprint } from "../../core/email-tokens.js";
 import { newSessionId } from "../../ports/session-store.js";
 import { sessionDeadline, sessionExpired, sessionTtl, type Sessions } from "../../core/sessions.js";
 import { attachUser, ExpressSessionStore } from "./express-session-store.js";
@@ -144,7 +143,7 @@ export class SessionStrategy implements Strategy {
     // Without a session cookie there is nothing stored to end (no round trip).
     if ((req.headers.cookie ?? "").includes(`${this.deps.settings.cookieName}=`)) await this.deps.store.destroy(req.sessionID);
     const meta = this.deps.sessions.start(user, requestContext(req), grant);
-    const admission = { pwd: passwordFingerprint(user.passwordHash), user: this.deps.credentials.copy(user) };
+    const admission = this.deps.credentials.admission(user);
     const publicUser = this.deps.serialize(user);
     for (let attempt = 0; ; attempt++) {
       const csrfToken = this.fresh(req, meta, publicUser);
