@@ -5,7 +5,7 @@ import { devMailer, type OutboxMailer } from "../../lib/dev/outbox-mailer.js";
 import { makeApp, register, PASSWORD, type TestApp } from "../helpers/app.js";
 import { Client, MODES, signIn, type Mode } from "../helpers/client.js";
 import { NEW_PASSWORD } from "../helpers/core.js";
-import { FAIL_FAST, OwnRedis, waitForPing } from "../helpers/redis.js";
+import { countCommands, FAIL_FAST, OwnRedis, waitForPing } from "../helpers/redis.js";
 import { TcpProxy } from "../helpers/sql.js";
 
 /** "Fresh and final" (API.md): races, freshness and faults of revocation, in both modes. */
@@ -14,10 +14,14 @@ const ROUNDS = 50;
 const RACERS = 4;
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The newest mail to `to` whose subject matches, waiting (bounded) for the background send. */
-async function mailTo(outbox: OutboxMailer, to: string, subject: RegExp): Promise<URL> {
+/**
+ * The newest mail to `to` whose subject matches, among those sent after the outbox held `since`
+ * mails, waiting (bounded) for the background send.
+ */
+async function mailTo(outbox: OutboxMailer, to: string, subject: RegExp, since = 0): Promise<URL> {
   for (let i = 0; i < 200; i++) {
-    const mail = outbox.list().find((m) => m.to === to && subject.test(m.subject));
+    const all = outbox.list();
+    const mail = all.slice(0, all.length - since).find((m) => m.to === to && subject.test(m.subject));
     if (mail) return new URL(mail.links[0]!);
     await pause(5);
   }
@@ -73,8 +77,7 @@ for (const mode of MODES) {
         const next = password === PASSWORD ? NEW_PASSWORD : PASSWORD;
         const since = outbox.list().length;
         expect((await request(t.app).post("/auth/forgot-password").send({ email })).status).to.equal(202);
-        for (let i = 0; i < 200 && outbox.list().length === since; i++) await pause(5);
-        const token = (await mailTo(outbox, email, /reset/i)).searchParams.get("token")!;
+        const token = (await mailTo(outbox, email, /reset/i, since)).searchParams.get("token")!;
         const r = await race(t, mode, email, password, () => request(t.app).post("/auth/reset-password").send({ token, password: next }));
         expect(r.revoked.status, `round ${round}`).to.equal(204);
         for (const c of r.winners) if ((await c.meStatus()) !== 401) survivors.push(round);
@@ -196,6 +199,7 @@ async function faultyApp(mode: Mode, server: OwnRedis, mailer?: OutboxMailer) {
     if (countdown > 0 && --countdown === 0) proxy.cut();
     return original(...args);
   }) as typeof client.sendCommand;
+  const sent = countCommands(client);
   return {
     t,
     /** Cuts the proxy just before the n-th command from now (n >= 1). */
@@ -204,15 +208,9 @@ async function faultyApp(mode: Mode, server: OwnRedis, mailer?: OutboxMailer) {
     },
     /** Counts the commands `op` sends. */
     async count(op: () => Promise<unknown>): Promise<number> {
-      let n = 0;
-      const counting = client.sendCommand;
-      (client as unknown as { sendCommand: typeof client.sendCommand }).sendCommand = ((...args: Parameters<typeof original>) => {
-        n++;
-        return counting(...args);
-      }) as typeof client.sendCommand;
+      const before = sent.count();
       await op();
-      (client as unknown as { sendCommand: typeof client.sendCommand }).sendCommand = counting;
-      return n;
+      return sent.count() - before;
     },
     async heal() {
       countdown = -1;
@@ -238,6 +236,12 @@ for (const mode of MODES) {
       await waitForPing(server.port, 5000);
     });
     after(() => server.stop());
+
+    /** A new user signed in on two clients: the one that acts and the other one that must follow. */
+    async function signedInTwice(t: TestApp) {
+      const { email } = await register(t.app);
+      return { email, owner: await signIn(t.app, mode, email), other: await signIn(t.app, mode, email) };
+    }
 
     type Outcome = { changed: boolean; othersLive: boolean };
     async function everyStep(name: string, setup: (f: Awaited<ReturnType<typeof faultyApp>>) => Promise<{ run: () => Promise<{ status: number }>; outcome: () => Promise<Outcome> }>, mailer?: () => OutboxMailer) {
@@ -270,9 +274,7 @@ for (const mode of MODES) {
 
     it("change-password", async () => {
       await everyStep("change-password", async ({ t }) => {
-        const { email } = await register(t.app);
-        const owner = await signIn(t.app, mode, email);
-        const other = await signIn(t.app, mode, email);
+        const { email, owner, other } = await signedInTwice(t);
         return {
           run: () => owner.post("/auth/account/change-password").send({ currentPassword: PASSWORD, newPassword: NEW_PASSWORD }),
           outcome: async () => ({ changed: (await new Client(t.app, mode).login(email, NEW_PASSWORD)).status === 200, othersLive: (await other.meStatus()) === 200 }),
@@ -300,9 +302,7 @@ for (const mode of MODES) {
 
     it("delete account", async () => {
       await everyStep("delete", async ({ t }) => {
-        const { email } = await register(t.app);
-        const owner = await signIn(t.app, mode, email);
-        const other = await signIn(t.app, mode, email);
+        const { email, owner, other } = await signedInTwice(t);
         return {
           run: () => owner.delete("/auth/account").send({ password: PASSWORD }),
           outcome: async () => ({ changed: (await new Client(t.app, mode).login(email, PASSWORD)).status !== 200, othersLive: (await other.meStatus()) === 200 }),
@@ -312,9 +312,7 @@ for (const mode of MODES) {
 
     it("revoke all others (DELETE /sessions)", async () => {
       await everyStep("revoke-all", async ({ t }) => {
-        const { email } = await register(t.app);
-        const owner = await signIn(t.app, mode, email);
-        const other = await signIn(t.app, mode, email);
+        const { email, owner, other } = await signedInTwice(t);
         const third = await signIn(t.app, mode, email);
         return {
           run: () => owner.delete("/auth/sessions"),
