@@ -82,7 +82,6 @@ export async function login(app: Express, email: string, password = PASSWORD) {
   return { agent, csrfToken: res.body.csrfToken as string, res };
 }
 
-/** The session cookie ("name=value") set by a response, if any. */
 /** The session id a `gh.sid` cookie value (`name=s%3A<id>.<signature>`) carries. */
 export function sessionIdOf(cookie: string): string {
   const signed = decodeURIComponent(cookie.slice(cookie.indexOf("=") + 1)).slice(2);
@@ -96,6 +95,7 @@ export function sessionKeyOf(prefix: string, cookie: string): string {
   return `${prefix}{u:${id.slice(0, dot)}}:sess:${id.slice(dot + 1)}`;
 }
 
+/** The session cookie ("name=value") set by a response, if any. */
 export function sessionCookie(res: { headers: Record<string, unknown> }, name = "gh.sid"): string | undefined {
   const raw = res.headers["set-cookie"];
   const list = Array.isArray(raw) ? (raw as string[]) : typeof raw === "string" ? [raw] : [];

@@ -1,6 +1,8 @@
+import { createHmac } from "node:crypto";
 import { expect } from "chai";
 import request from "supertest";
-import { makeApp, login, register, sessionCookie, sessionKeyOf, PASSWORD, ORIGIN } from "../helpers/app.js";
+import { SessionCookies } from "../../lib/http/strategies/session.js";
+import { makeApp, login, register, sessionCookie, sessionIdOf, sessionKeyOf, PASSWORD, ORIGIN, SECRET } from "../helpers/app.js";
 
 // Behaviour that only session mode has: the cookie, its id, CSRF on the app's own routes,
 // timeouts. What both modes share is in accounts.spec.ts.
@@ -162,5 +164,98 @@ describe("[session] requireUser", () => {
     expect((await agent.post("/api/profile").set("X-CSRF-Token", csrfToken)).status).to.equal(200);
     expect((await agent.post("/api/profile").set("X-CSRF-Token", csrfToken).set("Origin", "http://evil.test")).status).to.equal(403);
     expect((await agent.post("/api/profile").set("X-CSRF-Token", csrfToken).set("Origin", ORIGIN)).status).to.equal(200);
+  });
+});
+
+declare module "express-session" {
+  interface SessionData {
+    views?: number;
+  }
+}
+
+describe("[session] the app's own data in a signed-in session", () => {
+  // A protected request reads the session without express-session and runs it only when a
+  // handler touches req.session (lib/http/strategies/session.ts): these are the handlers that do.
+  async function appWithViews(overrides: Parameters<typeof makeApp>[0] = {}) {
+    const made = await makeApp(overrides);
+    const { app, auth } = made;
+    app.get("/api/views", auth.requireUser, (req, res) => {
+      req.session.views = (req.session.views ?? 0) + 1;
+      res.json({ views: req.session.views, sessionId: req.session.id, same: req.sessionID === req.session.id });
+    });
+    app.get("/api/peek", auth.requireUser, (req, res) => res.json({ views: req.session.views ?? null }));
+    app.get("/api/replace", auth.requireUser, (req, res, next) => req.session.regenerate((err) => (err ? next(err) : res.json({ sessionId: req.sessionID }))));
+    return made;
+  }
+
+  it("is read and saved by the app's handlers, and kept across requests and a touch", async () => {
+    const { app, clock } = await appWithViews({ session: { touchAfter: 60 } });
+    const { email } = await register(app);
+    const { agent, res } = await login(app, email);
+    const id = sessionIdOf(sessionCookie(res)!);
+    expect((await agent.get("/api/peek")).body).to.deep.equal({ views: null });
+    const first = await agent.get("/api/views");
+    expect(first.body).to.deep.equal({ views: 1, sessionId: id, same: true });
+    expect(first.headers["set-cookie"], "the same session: no new cookie").to.equal(undefined);
+    expect((await agent.get("/api/views")).body.views).to.equal(2);
+    clock.advance(61);
+    // Due for its touch: express-session runs at once and saves the renewed session with the app's data.
+    expect((await agent.get("/api/peek")).body.views).to.equal(2);
+    expect((await agent.get("/api/views")).body.views).to.equal(3);
+    expect((await agent.get("/auth/me")).status).to.equal(200);
+  });
+
+  it("req.session.regenerate of the app ends the signed-in session (a new, anonymous one)", async () => {
+    const { app } = await appWithViews();
+    const { email } = await register(app);
+    const { agent, res } = await login(app, email);
+    const cookie = sessionCookie(res)!;
+    const replaced = await agent.get("/api/replace");
+    expect(replaced.status).to.equal(200);
+    expect(replaced.body.sessionId).to.not.equal(sessionIdOf(cookie));
+    expect((await request(app).get("/auth/me").set("Cookie", cookie)).status).to.equal(401);
+  });
+
+  it("a protected request that does not touch req.session stores nothing and sets no cookie", async () => {
+    const { app, redis, prefix } = await makeApp();
+    const { email } = await register(app);
+    const { agent, res } = await login(app, email);
+    const key = sessionKeyOf(prefix, sessionCookie(res)!);
+    const before = await redis.get(key);
+    const answer = await agent.get("/api/profile");
+    expect(answer.status).to.equal(200);
+    expect(answer.headers["set-cookie"]).to.equal(undefined);
+    expect(await redis.get(key)).to.equal(before);
+  });
+});
+
+describe("[session] reading the session cookie", () => {
+  it("takes the first cookie of the name, quoted or not, percent-encoded or not, signed by any of the secrets; nothing else", async () => {
+    const OLD = "the-old-secret-that-is-long-enough-0123456789";
+    const { app } = await makeApp({ secret: [SECRET, OLD] });
+    const { email } = await register(app);
+    const { res } = await login(app, email);
+    const cookie = sessionCookie(res)!;
+    const value = cookie.slice("gh.sid=".length);
+    const id = sessionIdOf(cookie);
+    const signed = (secret: string) => `s:${id}.${createHmac("sha256", secret).update(id).digest("base64").replace(/=+$/, "")}`;
+    const read = (header: string, secrets = [SECRET]) => new SessionCookies("gh.sid", secrets).sessionId(header);
+    expect(read(`gh.sid=${value}`)).to.equal(id);
+    expect(read(`a=1; gh.sid="${value}"; b=2`)).to.equal(id);
+    expect(read(`gh.sid=${signed(SECRET)}`), "not percent-encoded").to.equal(id);
+    expect(read(`gh.sid=${signed(OLD)}`, [SECRET, OLD]), "an older secret").to.equal(id);
+    expect(read(`gh.sid=${signed(OLD)}`), "a removed secret").to.equal(undefined);
+    expect(read(`gh.sid=${value.slice(0, -1)}x`), "a changed signature").to.equal(undefined);
+    expect(read(`gh.sid=${encodeURIComponent(id)}`), "unsigned").to.equal(undefined);
+    expect(read(`gh.sid=%E0%A4%A`), "bad percent-encoding").to.equal(undefined);
+    expect(read(`gh.sid=s%3Ax.y; gh.sid=${value}`), "the first of two").to.equal(undefined);
+    expect(read(`xgh.sid=${value}`)).to.equal(undefined);
+    // A value that verified once is known after: the same answer, and a changed one is still checked.
+    const cookies = new SessionCookies("gh.sid", [SECRET]);
+    expect([cookies.sessionId(`gh.sid=${value}`), cookies.sessionId(`gh.sid=${value}`), cookies.sessionId(`gh.sid=${value}x`)]).to.deep.equal([id, id, undefined]);
+    // What express-session makes of the same headers: the app answers the same.
+    for (const [header, status] of [[`a=1; gh.sid="${value}"`, 200], [`gh.sid=${signed(SECRET)}`, 200], [`gh.sid=s%3Ax.y; gh.sid=${value}`, 401], [`gh.sid=${value.slice(0, -1)}x`, 401]] as const) {
+      expect((await request(app).get("/api/profile").set("Cookie", header)).status, header).to.equal(status);
+    }
   });
 });

@@ -1,4 +1,5 @@
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { IncomingMessage } from "node:http";
 import session from "express-session";
 import type { Request, RequestHandler, Response } from "express";
 import { AuthError, type ErrorCode } from "../../errors.js";
@@ -9,8 +10,8 @@ import type { PublicUser, SessionMeta, UserRecord } from "../../types.js";
 import type { Credentials } from "../../core/credentials.js";
 import { newSessionId } from "../../ports/session-store.js";
 import { sessionDeadline, sessionExpired, sessionTtl, type Sessions } from "../../core/sessions.js";
-import { attachUser, ExpressSessionStore } from "./express-session-store.js";
-import { requestContext } from "../request-context.js";
+import { attachUser, ExpressSessionStore, type StoredSession } from "./express-session-store.js";
+import { readCookie, requestContext } from "../request-context.js";
 import type { AuthState, SessionInfo, Strategy } from "./strategy.js";
 import type { SignInGrant } from "../../core/sign-in.js";
 import type { Csrf } from "../csrf.js";
@@ -26,7 +27,93 @@ declare module "express-session" {
 const LOADED = Symbol("gatehouse.sessionLoaded");
 /** The user a session id is being made for (read by express-session's `genid`). */
 const OWNER = Symbol("gatehouse.sessionOwner");
-type Marked = Request & { [LOADED]?: true; [OWNER]?: string };
+/** A live session read without express-session, which runs only when code touches `req.session` (see `load`). */
+const DEFERRED = Symbol("gatehouse.deferredSession");
+type Deferred = { data: StoredSession; materialize: () => void };
+type Marked = Request & { [LOADED]?: true; [OWNER]?: string; [DEFERRED]?: Deferred };
+
+/**
+ * Installs Gatehouse's `session` accessor on `http.IncomingMessage.prototype` (once per process,
+ * by the first session-mode router; Passport adds `req.login` there the same way) and answers
+ * whether it is there: for a request with a deferred session, reading or assigning
+ * `req.session` first runs express-session on the session already read; every other request
+ * sees its own property, which express-session (anyone's) assigns as before. One accessor on the
+ * prototype rather than one per request: an accessor defined on each request object cost some
+ * 8 us per request. When another `session` accessor is already there, the prototype is left
+ * alone and every request takes express-session at once.
+ */
+function installSessionAccessor(): boolean {
+  const proto = IncomingMessage.prototype;
+  const existing = Object.getOwnPropertyDescriptor(proto, "session");
+  if (existing) return existing.get === readSession;
+  Object.defineProperty(proto, "session", { configurable: true, enumerable: false, get: readSession, set: assignSession });
+  return true;
+}
+
+function readSession(this: Marked): unknown {
+  const deferred = this[DEFERRED];
+  if (!deferred) return undefined;
+  deferred.materialize();
+  return this.session;
+}
+
+function assignSession(this: Marked, value: unknown): void {
+  this[DEFERRED]?.materialize();
+  Object.defineProperty(this, "session", { value, writable: true, enumerable: true, configurable: true });
+}
+
+/** How many verified session cookies {@link SessionCookies} keeps. */
+const VERIFIED_COOKIES = 10_000;
+
+/**
+ * Reads the session cookie as express-session reads it (the first cookie of the name, unquoted,
+ * percent-decoded, `s:<id>.<HMAC-SHA256>` under one of the secrets). A client sends one cookie
+ * many times, so the exact values that verified are kept (at most {@link VERIFIED_COOKIES}, the
+ * oldest dropped first): only a value signed with one of the secrets is ever kept, and it always
+ * verifies to the same id.
+ */
+export class SessionCookies {
+  private readonly verified = new Map<string, string>();
+
+  constructor(
+    private readonly name: string,
+    private readonly secrets: readonly string[],
+  ) {}
+
+  /** The session id of the `Cookie` header's session cookie, or undefined (express-session then decides). */
+  sessionId(header: string | undefined): string | undefined {
+    const raw = readCookie(header, this.name);
+    if (raw === undefined) return undefined;
+    const known = this.verified.get(raw);
+    if (known !== undefined) return known;
+    const id = this.verify(raw);
+    if (id !== undefined) {
+      this.verified.set(raw, id);
+      if (this.verified.size > VERIFIED_COOKIES) this.verified.delete(this.verified.keys().next().value!);
+    }
+    return id;
+  }
+
+  private verify(raw: string): string | undefined {
+    let value = raw.length > 1 && raw.startsWith('"') && raw.endsWith('"') ? raw.slice(1, -1) : raw;
+    if (value.includes("%")) {
+      try {
+        value = decodeURIComponent(value);
+      } catch {
+        return undefined;
+      }
+    }
+    const dot = value.lastIndexOf(".");
+    if (!value.startsWith("s:") || dot < 2) return undefined;
+    const id = value.slice(2, dot);
+    const given = Buffer.from(value.slice(2));
+    for (const secret of this.secrets) {
+      const expected = Buffer.from(`${id}.${createHmac("sha256", secret).update(id).digest("base64").replace(/=+$/, "")}`);
+      if (expected.length === given.length && timingSafeEqual(expected, given)) return id;
+    }
+    return undefined;
+  }
+}
 
 function call(fn: (cb: (err?: unknown) => void) => void): Promise<void> {
   return new Promise((resolve, reject) => fn((err) => (err ? reject(err) : resolve())));
@@ -53,11 +140,15 @@ export interface SessionStrategyDeps {
  */
 export class SessionStrategy implements Strategy {
   private readonly expressSession: RequestHandler;
+  private readonly cookies: SessionCookies;
+  /** Whether a live session can be deferred (see {@link installSessionAccessor}). */
+  private readonly deferrable = installSessionAccessor();
   /** express-session's view of the session store (it listens to its `disconnect` and `connect` events). */
   readonly expressStore: ExpressSessionStore;
 
   constructor(private readonly deps: SessionStrategyDeps) {
     const s = deps.settings;
+    this.cookies = new SessionCookies(s.cookieName, deps.secrets);
     this.expressStore = new ExpressSessionStore(deps.store, {
       ttl: (sess) => sessionTtl(sess.gh, deps.now(), s),
       now: deps.now,
@@ -81,12 +172,35 @@ export class SessionStrategy implements Strategy {
     });
   }
 
-  /** Loads the session (once per request) and applies timeouts and the periodic touch. */
+  /**
+   * Loads the session (once per request) and applies timeouts and the periodic touch.
+   *
+   * A request with the cookie of a live session that needs no write (the common protected
+   * request) runs none of express-session's per-request work (its cookie parsing, two hashes of
+   * the session, its response hooks): the session is read here, and `req.session` is an
+   * accessor that runs express-session on the session already read the first time code touches
+   * it, so from then on it is express-session's own object, saved as usual. Every other request
+   * (no cookie, a bad signature, an ended session, one due for its touch) goes through
+   * express-session at once, with the session read here handed to it: one read either way.
+   */
   readonly load: RequestHandler = (req, res, next) => {
     const marked = req as Marked;
     if (marked[LOADED]) return next();
     marked[LOADED] = true;
     if (this.deps.settings.secure && !req.secure && !this.warnedInsecure) this.warnInsecure(req);
+    const sid = this.cookies.sessionId(req.headers.cookie);
+    if (sid === undefined) return this.runExpressSession(req, res, next);
+    this.expressStore.read(sid).then((data) => {
+      if (this.deferrable && req instanceof IncomingMessage && data?.gh && this.deps.sessions.validate(data.gh).status === "valid") {
+        this.defer(req, res, sid, data);
+        return next();
+      }
+      this.expressStore.withRead(sid, data, () => this.runExpressSession(req, res, next));
+    }, next);
+  };
+
+  /** express-session on this request, then the session's timeouts. */
+  private runExpressSession(req: Request, res: Response, next: (err?: unknown) => void): void {
     this.expressSession(req, res, (err?: unknown) => {
       if (err) return next(err);
       // express-session continues *without* a session when its store reports a disconnect:
@@ -103,7 +217,38 @@ export class SessionStrategy implements Strategy {
       if (ending) ending.then(() => next(), next);
       else next();
     });
-  };
+  }
+
+  /** Gives the request the live session `data` of `sid`, with express-session run on first use of `req.session`. */
+  private defer(req: Request, res: Response, sid: string, data: StoredSession): void {
+    const marked = req as Marked;
+    req.sessionID = sid;
+    req.sessionStore = this.expressStore;
+    marked[DEFERRED] = {
+      data,
+      materialize: () => {
+        delete marked[DEFERRED];
+        // Synchronous: the store answers the session already read (ExpressSessionStore.withRead).
+        // Should the store have reported a disconnect meanwhile, express-session leaves
+        // `req.session` unset, as it does for any request during an outage.
+        this.expressStore.withRead(sid, data, () => this.expressSession(req, res, () => undefined));
+      },
+    };
+  }
+
+  /** This request's session state, without running express-session for a deferred one. */
+  private meta(req: Request): SessionMeta | undefined {
+    return ((req as Marked)[DEFERRED]?.data ?? req.session)?.gh;
+  }
+
+  /**
+   * Runs a deferred express-session before the session is replaced: its hooks set the new
+   * session's cookie and save it at the end, and it must not read the old id from the cookie
+   * after the new one is given.
+   */
+  private materialized(req: Request): void {
+    (req as Marked)[DEFERRED]?.materialize();
+  }
 
   private warnedInsecure = false;
 
@@ -124,11 +269,11 @@ export class SessionStrategy implements Strategy {
 
   /** The signed-in user of this request, or null. */
   current(req: Request): PublicUser | null {
-    return req.session?.gh?.user ?? null;
+    return this.meta(req)?.user ?? null;
   }
 
   currentId(req: Request): string | undefined {
-    return req.session?.gh ? req.sessionID : undefined;
+    return this.meta(req) ? req.sessionID : undefined;
   }
 
   readonly csrfErrors: readonly ErrorCode[] = ["CSRF_INVALID"];
@@ -165,6 +310,7 @@ export class SessionStrategy implements Strategy {
 
   /** Gives the request a new session id of `meta`'s user holding `meta`; answers its new CSRF token. */
   private fresh(req: Request, meta: SessionMeta, user: PublicUser): string {
+    this.materialized(req);
     (req as Marked)[OWNER] = meta.uid;
     this.expressStore.generate(req);
     req.session.gh = attachUser(meta, user);
@@ -174,11 +320,12 @@ export class SessionStrategy implements Strategy {
 
   /** The request goes on with a new, empty session that nothing will store. */
   private abandon(req: Request): void {
+    this.materialized(req);
     this.expressStore.generate(req);
   }
 
   authState(req: Request): AuthState | null {
-    const meta = req.session?.gh;
+    const meta = this.meta(req);
     return meta ? { authAt: meta.authAt ?? meta.createdAt, restricted: meta.restricted !== undefined } : null;
   }
 
@@ -224,12 +371,12 @@ export class SessionStrategy implements Strategy {
   }
 
   kept(req: Request): KeptCredential | undefined {
-    return req.session?.gh ? { session: req.sessionID } : undefined;
+    return this.meta(req) ? { session: req.sessionID } : undefined;
   }
 
   /** Ends every other session of the signed-in user in one step; resolves how many were live. */
   async revokeOthers(req: Request): Promise<number> {
-    const meta = req.session.gh!;
+    const meta = this.meta(req)!;
     const others = (await this.deps.store.list(meta.uid, this.deps.now())).filter((s) => s.sessionId !== req.sessionID).length;
     // Nothing to end, nothing to write (a session signing in meanwhile is a new sign-in, not one to end).
     if (others > 0) await this.deps.credentials.revokeAll(meta.uid, { session: req.sessionID });
@@ -238,7 +385,7 @@ export class SessionStrategy implements Strategy {
 
   /** The signed-in user's live sessions, newest first, with `current` on this request's. */
   async list(req: Request): Promise<SessionInfo[]> {
-    const meta = req.session.gh!;
+    const meta = this.meta(req)!;
     const now = this.deps.now();
     const found = (await this.deps.store.list(meta.uid, now)).map(({ sessionId, body }) => {
       const m = sessionId === req.sessionID ? meta : (JSON.parse(body) as { gh?: SessionMeta }).gh;
@@ -254,14 +401,14 @@ export class SessionStrategy implements Strategy {
    * request out.
    */
   async revokeOne(req: Request, res: Response, handle: string): Promise<void> {
-    const meta = req.session.gh!;
+    const meta = this.meta(req)!;
     if (handle === meta.handle) return this.signOut(req, res);
     if (!(await this.deps.store.revoke(meta.uid, handle))) throw new AuthError("NOT_FOUND");
   }
 
   /** This request's copy of the user, after a change it made (every other session reads it from the record). */
   async updateUser(req: Request, user: UserRecord): Promise<void> {
-    const meta = req.session?.gh;
+    const meta = this.meta(req);
     if (meta && meta.uid === user.id) attachUser(meta, this.deps.serialize(user));
   }
 
