@@ -11,10 +11,10 @@ import { allKeys } from "../helpers/redis.js";
  */
 
 /**
- * Round trips of one POST /auth/login with rate limits on (bench/README.md, "Round trips"):
+ * Round trips of one POST /auth/login with rate limits on (bench/README.md, "Guarded figures"):
  * the three login buckets in one script, the email index, the user, whether a second factor is on
- * (one EXISTS), the buckets handed back in one script, then session mode: the session index (MULTI) and the session (SET); jwt mode:
- * the refresh family and its index (one MULTI).
+ * (one EXISTS), the buckets handed back in one script, then the compare-and-create script of the
+ * session (session mode) or of the refresh family (JWT mode).
  */
 export const LOGIN_ROUND_TRIPS = { session: 7, jwt: 6 } as const;
 
@@ -85,6 +85,17 @@ for (const mode of MODES) {
     });
 
     if (mode === "session") {
+      it("a protected request that does not touch req.session runs none of express-session", async () => {
+        const ownSession = (req: object) => Object.prototype.hasOwnProperty.call(req, "session");
+        t.app.get("/api/untouched", t.auth.requireUser, (req, res) => res.json({ ran: ownSession(req) }));
+        t.app.get("/api/touched", t.auth.requireUser, (req, res) => res.json({ before: ownSession(req), user: req.session.gh?.uid === req.user?.id, after: ownSession(req) }));
+        const { email } = await register(t.app);
+        const client = await signIn(t.app, mode, email);
+        // express-session gives the request its own `session` property when it runs.
+        expect((await client.get("/api/untouched")).body).to.deep.equal({ ran: false });
+        expect((await client.get("/api/touched")).body).to.deep.equal({ before: false, user: true, after: true });
+      });
+
       it(`a stored session takes at most ${SESSION_PAYLOAD_MAX} bytes with a 256-character user agent`, async () => {
         const { email } = await register(t.app);
         const client = await signIn(t.app, mode, email);
