@@ -142,9 +142,9 @@ export interface AuthOptions {
     /** bcrypt cost when bcrypt is used (>= 10). @default 12 */
     bcryptCost?: number;
     /**
-     * Hashes computed at once; more wait in a queue. One more than the cores keeps a hash running
-     * while the event loop finishes the previous sign-in (its Redis round trips, the session).
-     * @default the number of CPU cores (as this process may use them) + 1
+     * Hashes computed at once; more wait in a queue. One per core: two hashes sharing a core make
+     * each slower than the second one gains.
+     * @default the number of CPU cores this process may run on (`os.availableParallelism()`)
      */
     concurrency?: number;
     /** Logins allowed to wait for a hashing slot; beyond, 503. @default 1000 */
@@ -565,7 +565,7 @@ function resolveHashing(h: Record<string, unknown>): CommonSettings["hashing"] {
       parallelism: positiveInt(a2.parallelism, "hashing.argon2.parallelism", 1),
     },
     bcryptCost: positiveInt(h.bcryptCost, "hashing.bcryptCost", 12, 10),
-    concurrency: positiveInt(h.concurrency, "hashing.concurrency", availableParallelism() + 1),
+    concurrency: positiveInt(h.concurrency, "hashing.concurrency", availableParallelism()),
     maxQueue: positiveInt(h.maxQueue, "hashing.maxQueue", 1000, 0),
   };
 }
