@@ -1,5 +1,4 @@
 import type { Admission } from "../../ports/credential-store.js";
-import type { Request } from "express";
 import session from "express-session";
 import { AuthError } from "../../errors.js";
 import { parseSessionId } from "../../ports/session-store.js";
