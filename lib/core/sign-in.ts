@@ -118,8 +118,14 @@ export class SignIn {
         return { status: "pending", challenge };
       }
     }
-    await this.deps.limits?.passwordCheckSucceeded(normalized, ctx.ip, device);
-    return { status: "signed-in", user, session: await this.complete(user, ctx, start, await this.grant(user)) };
+    const grant = await this.grant(user);
+    // Handing the attempt back and starting the session are independent: one wait, not two.
+    // The session decides the answer; a refund lost to a store fault leaves the attempt counted,
+    // as a failure would be, which only ever errs toward the lockout.
+    const [refund, session] = await Promise.allSettled([this.deps.limits?.passwordCheckSucceeded(normalized, ctx.ip, device), this.complete(user, ctx, start, grant)]);
+    if (session.status === "rejected") throw session.reason;
+    if (refund.status === "rejected") this.deps.report("handing back a login attempt", refund.reason);
+    return { status: "signed-in", user, session: session.value };
   }
 
   /** What a sign-in with no step to pass may do (restricted while a required factor is missing). */

@@ -1,5 +1,8 @@
 import { expect } from "chai";
 import { Argon2Hasher } from "../../lib/adapters/argon2-hasher.js";
+import { MemoryRateLimiter } from "../../lib/adapters/memory-rate-limiter.js";
+import type { LimitRefund } from "../../lib/ports/rate-limiter.js";
+import { AuthError } from "../../lib/errors.js";
 import type { SignInStep } from "../../lib/core/sign-in.js";
 import type { UserRecord } from "../../lib/types.js";
 import { registerLinks, buildCore, CTX, PASSWORD, rejection, tokenIn, type Core } from "../helpers/core.js";
@@ -160,6 +163,40 @@ describe("SignIn", () => {
       expect(locked.retryAfter).to.be.greaterThan(0);
       expect(c.hasher.verifies).to.equal(before);
       expect(c.fired.filter((f) => f.name === "onLoginFailed")).to.have.length(5);
+    });
+
+    it("hands the attempt back while the session starts; a refund lost to a store fault signs in all the same, is reported, and stays counted", async () => {
+      let starts = 0;
+      const waiting: (() => void)[] = [];
+      /** Counters whose hand-back fails, as a Redis blip would make it, once the session has started: a refund made to go first would wait for ever. */
+      class RefundFails extends MemoryRateLimiter {
+        override async refundAll(_refunds: readonly LimitRefund[]): Promise<void> {
+          const seen = starts;
+          await new Promise<void>((resume) => (starts > seen ? resume() : waiting.push(resume)));
+          throw new Error("store cut");
+        }
+      }
+      const f = buildCore({ limiter: new RefundFails() });
+      await f.createUser(EMAIL);
+      const started: UserRecord[] = [];
+      const start = async (user: UserRecord) => {
+        starts++;
+        for (const resume of waiting.splice(0)) resume();
+        started.push(user);
+        return { session: `s-${user.id}` };
+      };
+      for (let i = 0; i < 5; i++) expect((await f.signIn.login(EMAIL, PASSWORD, CTX, start)).status).to.equal("signed-in");
+      expect(started).to.have.length(5);
+      expect(f.reports.map((r) => r.what)).to.deep.equal(Array(5).fill("handing back a login attempt"));
+      // Five attempts kept: the sixth finds this client's lock, as after five wrong passwords.
+      expect((await rejection(f.signIn.login(EMAIL, PASSWORD, CTX, start))).code).to.equal("TOO_MANY_REQUESTS");
+    });
+
+    it("fails the sign-in when the session cannot start, whatever the refund did", async () => {
+      const broken = new AuthError("SERVICE_UNAVAILABLE", { retryAfter: 1 });
+      const err = await rejection(c.signIn.login(EMAIL, PASSWORD, CTX, async () => Promise.reject(broken)));
+      expect(err).to.equal(broken);
+      expect(c.fired.map((e) => e.name)).to.not.include("onLogin");
     });
 
     it("forgets this client's failures after a right password", async () => {

@@ -24,6 +24,7 @@ import { EmailVerification } from "../../lib/core/verification.js";
 import { AuthError } from "../../lib/errors.js";
 import type { MailMessage, Mailer } from "../../lib/ports/mailer.js";
 import type { PasswordHasher } from "../../lib/ports/password-hasher.js";
+import type { RateLimiter } from "../../lib/ports/rate-limiter.js";
 import type { RefreshStore } from "../../lib/ports/refresh-store.js";
 import type { CredentialChange, KeptCredential } from "../../lib/ports/credential-store.js";
 import { MemoryCredentialStore } from "../../lib/adapters/memory-credential-store.js";
@@ -158,6 +159,8 @@ export interface CoreOptions {
   hasher?: PasswordHasher;
   /** Rate limits: `false` switches them off; an object overrides buckets. @default the defaults */
   limits?: false | LimitOverrides;
+  /** The counters behind the limits. @default a MemoryRateLimiter */
+  limiter?: RateLimiter;
   steps?: readonly SignInStep[];
   /** Hooks that replace the recording ones for the names they give. */
   hooks?: HookTable;
@@ -184,7 +187,7 @@ export function buildCore(o: CoreOptions = {}) {
     get: (_t, name) => (o.hooks as Record<string | symbol, unknown> | undefined)?.[name] ?? ((event: Record<string, unknown>) => void fired.push({ name: name as keyof AuthEvents, event })),
   });
   const events = new Events(recordAll, report);
-  const limits = o.limits === false ? undefined : new RateLimits(new MemoryRateLimiter(), resolveLimits(o.limits ?? {}));
+  const limits = o.limits === false ? undefined : new RateLimits(o.limiter ?? new MemoryRateLimiter(), resolveLimits(o.limits ?? {}));
   const mailer = new RecordingMailer();
   const mailErrors: unknown[] = [];
   const notifier = new Notifier(mailer, {
