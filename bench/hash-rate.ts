@@ -6,10 +6,12 @@
  *   taskset -c 0 node bench/.build/hash-rate.js <concurrency> <seconds>
  */
 import { performance } from "node:perf_hooks";
+import { pathToFileURL } from "node:url";
 import { argon2id, hash, verify } from "argon2";
 
-/** Gatehouse's default argon2id parameters (lib/options.ts). */
-const PARAMS = { type: argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
+/** Gatehouse's default argon2id parameters (lib/options.ts); the `bare-login` server hashes with them too. */
+export const ARGON2_DEFAULTS = { type: argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
+const PARAMS = ARGON2_DEFAULTS;
 const PASSWORD = "correct horse battery staple";
 const MAX_PER_WORKER = 2000;
 
@@ -40,4 +42,4 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify({ verifyMs: single[3], perSecond })}\n`);
 }
 
-void main();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) void main();

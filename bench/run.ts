@@ -223,25 +223,38 @@ async function main(): Promise<void> {
     console.log(heading(`2. POST /auth/login (right password), default rate limits on, ${lp.connections} connections over ${lp.accounts} accounts, ${lp.durationS} s (+${lp.warmupS} s warm-up)`));
     // The hash-bound limit is measured right before and right after each login run, on the
     // same core: whatever else runs on the machine then weighs on both alike.
+    // bare-login is the floor: an Express login that does nothing but the hash (and has no
+    // accounts: it takes the same requests as gatehouse's).
+    const floor = await launch("bare-login");
+    floor.accounts = targets.get("gatehouse")!.accounts;
     const loginRows: string[][] = [];
     const loginRatios: string[] = [];
-    for (const kind of ["gatehouse", "gatehouse-jwt"] as const) {
-      const t = targets.get(kind)!;
+    const perBound = new Map<ServerKindName, number>();
+    for (const [kind, t] of [["bare-login", floor], ["gatehouse", targets.get("gatehouse")!], ["gatehouse-jwt", targets.get("gatehouse-jwt")!]] as const) {
       const spec = { origin: origin(t), requests: loginRequests(t), connections: lp.connections };
       const before = hashBound(PLAN.hashRateS);
       await load({ ...spec, durationS: lp.warmupS });
+      const [cpu0, loop0] = [t.server.cpuSeconds(), t.server.loopCpuSeconds()];
       const r = await load({ ...spec, durationS: lp.durationS });
+      const [cpu1, loop1] = [t.server.cpuSeconds(), t.server.loopCpuSeconds()];
       const after = hashBound(PLAN.hashRateS);
       const bound = (before.perSecond + after.perSecond) / 2;
+      perBound.set(kind, r.perSecond / bound);
+      const logins = Math.max(1, r.ok + r.bad);
+      const msPerLogin = (s: number) => fmtMs((s * 1000) / logins);
       const fmtBound = (b: typeof before) => `${Object.entries(b.byConcurrency).map(([c, v]) => `${v.toFixed(1)} (${c} at once)`).join(", ")}; one verify ${fmtMs(b.verifyMs)} ms`;
       loginRows.push([`hash-bound before ${kind}: argon2id verifies/s on core ${SERVER_CORE}`, fmtBound(before)]);
       loginRows.push([`${kind} logins/s (load ${load1()})`, `${r.perSecond.toFixed(1)}  p50 ${fmtMs(r.p50)} ms, p99 ${fmtMs(r.p99)} ms, bad/err ${errorsOf(r)}`]);
+      loginRows.push([`${kind} CPU per login`, `event loop ${msPerLogin(loop1 - loop0)} ms, other threads (hashing) ${msPerLogin(cpu1 - cpu0 - (loop1 - loop0))} ms`]);
       loginRows.push([`hash-bound after ${kind}`, fmtBound(after)]);
-      loginRatios.push(ratioLine(`${kind} logins / hash-bound limit (${bound.toFixed(1)}/s, mean of before and after)`, r.perSecond / bound, { min: TARGETS.loginVsHashBound, asFactor: true }));
+      const what = `${kind} logins / hash-bound limit (${bound.toFixed(1)}/s, mean of before and after)`;
+      loginRatios.push(kind === "bare-login" ? ratioLine(`${what}: the floor`, r.perSecond / bound, { asFactor: true }) : ratioLine(what, r.perSecond / bound, { min: TARGETS.loginVsHashBound, asFactor: true }));
       await sleep(500);
     }
+    await floor.server.stop();
     console.log(table(["figure", "value"], loginRows));
     for (const line of loginRatios) console.log(line);
+    for (const kind of ["gatehouse", "gatehouse-jwt"] as const) console.log(ratioLine(`${kind} / bare-login, each against its own hash-bound limit`, perBound.get(kind)! / perBound.get("bare-login")!, { asFactor: true }));
     }
 
     // (3) Latency of a protected request during a login burst, both modes.

@@ -14,6 +14,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { createServer, type Server } from "node:http";
 import { dirname, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -25,7 +26,9 @@ import { Cluster, Redis } from "ioredis";
 import { SignJWT, jwtVerify, type JWTHeaderParameters } from "jose";
 import passport from "passport";
 import { Strategy as LocalStrategy } from "passport-local";
+import * as argon2 from "argon2";
 import { authRouter } from "express-gatehouse";
+import { ARGON2_DEFAULTS } from "./hash-rate.js";
 import { pinned, SERVER_CORE } from "./load.js";
 
 export const SECRET = "bench-secret-that-is-long-enough-0123456789";
@@ -295,6 +298,40 @@ export const SERVER_KINDS = {
       return { headers: { cookie: cookieFrom(res, "connect.sid") } };
     },
   },
+  "bare-login": {
+    label: "express.json + one argon2id verify, no Redis (the least a login endpoint does)",
+    async app() {
+      const digest = await argon2.hash(PASSWORD, ARGON2_DEFAULTS);
+      // One hash per core at a time, the rest waiting in line: Gatehouse's hashing defaults.
+      let free = availableParallelism();
+      const waiting: (() => void)[] = [];
+      const verifyInTurn = async (password: string): Promise<boolean> => {
+        if (free > 0) free--;
+        else await new Promise<void>((turn) => waiting.push(turn));
+        try {
+          return await argon2.verify(digest, password);
+        } finally {
+          const next = waiting.shift();
+          if (next) next();
+          else free++;
+        }
+      };
+      const app = express();
+      app.post("/auth/login", express.json(), (req, res, next) => {
+        const { email, password } = req.body as { email?: unknown; password?: unknown };
+        if (typeof email !== "string" || typeof password !== "string") return void res.status(400).json({ error: "validation_failed" });
+        verifyInTurn(password).then((ok) => {
+          if (!ok) return void res.status(401).json({ error: "invalid_credentials" });
+          res.cookie("sid", randomBytes(32).toString("base64url"), { httpOnly: true, sameSite: "lax" }).json({ user: { ...USER, email } });
+        }, next);
+      });
+      app.get("/api/profile", (_req, res) => res.json({ user: USER }));
+      return app;
+    },
+    async signIn() {
+      return { headers: {} };
+    },
+  },
   bare: {
     label: "bare express (no auth, the ceiling)",
     app() {
@@ -323,17 +360,20 @@ export interface RunningServer {
   peakRssMB(): number;
   /** CPU seconds used so far ({@link cpuSeconds}). */
   cpuSeconds(): number;
+  /** CPU seconds the main thread (the event loop) used so far; the rest of {@link cpuSeconds} is other threads (libuv's pool, where hashes run, and V8's). */
+  loopCpuSeconds(): number;
   stop(): Promise<void>;
 }
 
 /**
- * CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (Linux), NaN
+ * CPU seconds (user + system) a process, or one `thread` of it, has used so far, from
+ * /proc/<pid>/stat or /proc/<pid>/task/<thread>/stat (Linux), NaN
  * elsewhere. Unlike req/s it counts only the time the process really ran, so it holds still
  * when neighbours take the core away.
  */
-export function cpuSeconds(pid: number): number {
+export function cpuSeconds(pid: number, thread?: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const stat = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     // fields[11], fields[12]: utime, stime (clock ticks; 100 per second on Linux).
     return (Number(fields[11]) + Number(fields[12])) / 100;
@@ -372,7 +412,7 @@ export async function startServer(
   try {
     const ready = await waitForReady(child, readyTimeoutMs);
     const pid = child.pid!;
-    return { kind, url: `http://127.0.0.1:${ready}`, pid, peakRssMB: () => peakRssMB(pid), cpuSeconds: () => cpuSeconds(pid), stop };
+    return { kind, url: `http://127.0.0.1:${ready}`, pid, peakRssMB: () => peakRssMB(pid), cpuSeconds: () => cpuSeconds(pid), loopCpuSeconds: () => cpuSeconds(pid, pid), stop };
   } catch (err) {
     await stop();
     throw new Error(`server ${kind}: ${(err as Error).message}`, { cause: err });
