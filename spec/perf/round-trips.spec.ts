@@ -13,8 +13,9 @@ import { allKeys } from "../helpers/redis.js";
 /**
  * Round trips of one POST /auth/login with rate limits on (bench/README.md, "Guarded figures"):
  * the three login buckets in one script, the email index, the user, whether a second factor is on
- * (one EXISTS), the buckets handed back in one script, then the compare-and-create script of the
- * session (session mode) or of the refresh family (JWT mode).
+ * (one EXISTS), then together the buckets handed back in one script and the compare-and-create
+ * script of the session (session mode) or of the refresh family (JWT mode): sent at once, one wait
+ * (spec/core/sign-in.spec.ts holds the hand-back until the session has started).
  */
 export const LOGIN_ROUND_TRIPS = { session: 7, jwt: 6 } as const;
 
