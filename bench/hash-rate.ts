@@ -11,14 +11,13 @@ import { argon2id, hash, verify } from "argon2";
 
 /** Gatehouse's default argon2id parameters (lib/options.ts); the `bare-login` server hashes with them too. */
 export const ARGON2_DEFAULTS = { type: argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
-const PARAMS = ARGON2_DEFAULTS;
 const PASSWORD = "correct horse battery staple";
 const MAX_PER_WORKER = 2000;
 
 async function main(): Promise<void> {
   const concurrency = Math.max(1, Number(process.argv[2] ?? 1));
   const seconds = Math.min(30, Math.max(1, Number(process.argv[3] ?? 3)));
-  const digest = await hash(PASSWORD, PARAMS);
+  const digest = await hash(PASSWORD, ARGON2_DEFAULTS);
   await verify(digest, PASSWORD); // warm-up
   const single: number[] = [];
   for (let i = 0; i < 7; i++) {
